@@ -1,0 +1,69 @@
+# Gut Check: every set-up step lives here so a fresh clone needs only `make run` or `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+RUNTIME_DEBS := libharfbuzz-subset0
+TEST_DEBS := chromium poppler-utils libatomic1
+BENCH_DEBS := wrk
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check bench load lint clean deps-runtime deps-test
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes, so a second run is fast.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $@
+
+# Install Debian packages that are missing; as a non-root user, print the one command to run instead.
+define ensure_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages. Please run: sudo apt-get install$$missing"; \
+	  fi; \
+	fi
+endef
+
+deps-runtime: $(STAMP)
+	$(call ensure_debs,$(RUNTIME_DEBS))
+
+deps-test: deps-runtime
+	$(call ensure_debs,$(TEST_DEBS))
+
+run: deps-runtime
+	@if [ -z "$$SECRET_KEY" ] && [ -z "$$GUTCHECK_SECRET_KEY" ]; then \
+	  echo "No SECRET_KEY set: generated one for this run (sessions end when the server stops)."; \
+	  export GUTCHECK_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_hex(32))'); \
+	fi; \
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+
+test: deps-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy assessment
+	$(VENV)/bin/pytest -n 2 -q
+
+check: deps-runtime
+	$(VENV)/bin/flask --app wsgi check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy assessment
+
+bench: deps-test
+	$(call ensure_debs,$(BENCH_DEBS))
+	$(PY) -m bench
+
+load: deps-test
+	$(call ensure_debs,$(BENCH_DEBS))
+	$(PY) -m bench.load
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""Configuration defaults; the environment (GUTCHECK_ prefix) and test overrides come on top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "QUESTIONS_PATH": str(ROOT / "questions.yaml"),
+    "GUIDANCE_DIR": str(ROOT / "templates" / "guidance"),
+    # Answers expire after an hour of inactivity (DESIGN 6).
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_COOKIE_NAME": "gutcheck",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    # Forms are small; an upload of a saved answers file or summary PDF is the largest body.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 400,
+    "WTF_CSRF_TIME_LIMIT": 3600,
+    "WTF_CSRF_SSL_STRICT": True,
+    "TRUSTED_HOSTS": None,
+    "PDF_MAX_CONCURRENT": 2,
+    "PDF_TIMEOUT_SECONDS": 20,
+}

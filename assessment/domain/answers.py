@@ -1,0 +1,261 @@
+"""Answers: strict parsing of raw input (form posts, JSON, saved files) into typed values."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from decimal import InvalidOperation
+
+from assessment.domain.model import Question
+from assessment.domain.model import Questionnaire
+from assessment.domain.model import QuestionType
+
+AnswerValue = int | Decimal | str | tuple[str, ...]
+"""A parsed answer: int (scale, integer), Decimal (number), str (single, yes_no, text), tuple (multi)."""
+
+YES_NO_VALUES = ("yes", "no")
+
+# ASCII digits only: int() would also take "1_0", "+3", " 7 " and "٧".
+_INTEGER = re.compile(r"[0-9]{1,6}")
+_NUMBER = re.compile(r"[0-9]{1,6}(?:\.([0-9]{1,6}))?")
+# Format and control characters (bidi overrides, zero-width, NUL) are removed from free text;
+# newlines and tabs are kept for multi-line answers.
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+@dataclass(frozen=True, slots=True)
+class Answers(Mapping[str, AnswerValue]):
+    """An immutable map from question id to a parsed, valid answer."""
+
+    data: Mapping[str, AnswerValue] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> AnswerValue:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def merged(self, other: Mapping[str, AnswerValue], replace: Iterable[str] = ()) -> Answers:
+        """Return these answers updated by other; ids in replace are dropped first (cleared fields)."""
+        dropped = set(replace)
+        values = {k: v for k, v in self.data.items() if k not in dropped}
+        values.update(other)
+        return Answers(values)
+
+    def only(self, ids: Iterable[str]) -> Answers:
+        """Return the answers to the given question ids only."""
+        keep = set(ids)
+        return Answers({k: v for k, v in self.data.items() if k in keep})
+
+    def to_json(self) -> dict[str, str | int | float | list[str]]:
+        """Return a JSON-ready dict (numbers stay numbers, multi answers become lists)."""
+        out: dict[str, str | int | float | list[str]] = {}
+        for key, value in self.data.items():
+            if isinstance(value, tuple):
+                out[key] = list(value)
+            elif isinstance(value, Decimal):
+                out[key] = int(value) if value == value.to_integral_value() else float(value)
+            else:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What parsing raw input gave: the valid answers, the cleared ids, and per-question messages."""
+
+    answers: Answers
+    errors: dict[str, tuple[str, ...]]
+    cleared: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Say whether every answer was valid."""
+        return not self.errors
+
+
+RawInput = Mapping[str, Sequence[object]]
+"""Raw input: question id to the list of values sent (a form sends one per ticked box)."""
+
+
+def parse_answers(
+    questionnaire: Questionnaire,
+    raw: RawInput,
+    *,
+    only: Iterable[str] | None = None,
+    check_required: bool = False,
+) -> ParseResult:
+    """Parse raw values for the given questions (all by default); never raises on bad input."""
+    ids = list(only) if only is not None else list(questionnaire.questions)
+    answers: dict[str, AnswerValue] = {}
+    errors: dict[str, tuple[str, ...]] = {}
+    cleared: list[str] = []
+    for qid in ids:
+        question = questionnaire.questions[qid]
+        values = [v for v in raw.get(qid, ()) if not (isinstance(v, str) and v.strip() == "")]
+        if not values:
+            cleared.append(qid)
+            if check_required and question.required:
+                errors[qid] = (_required_message(question),)
+            continue
+        value, message = parse_value(question, values)
+        if message:
+            errors[qid] = (message,)
+        elif value is not None:
+            answers[qid] = value
+    known = set(questionnaire.questions)
+    unknown = tuple(sorted(k for k in raw if k not in known))
+    return ParseResult(Answers(answers), errors, tuple(cleared), unknown)
+
+
+def parse_value(question: Question, values: Sequence[object]) -> tuple[AnswerValue | None, str]:
+    """Parse one question's raw values; return (value, "") or (None, a plain-language message)."""
+    if question.type is QuestionType.MULTI:
+        return _parse_multi(question, values)
+    if len(values) > 1:
+        return None, "Choose only one answer." if question.type.has_options else "Give one answer."
+    value = values[0]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None, "This answer is not in a form we can read."
+    text = value if isinstance(value, str) else _number_text(value)
+    if question.type in (QuestionType.SCALE, QuestionType.INTEGER):
+        return _parse_integer(question, text)
+    if question.type is QuestionType.NUMBER:
+        return _parse_number(question, text)
+    if question.type is QuestionType.TEXT:
+        return _parse_text(question, text)
+    if question.option(text) is None:
+        return None, "Choose one of the answers shown."
+    return text, ""
+
+
+def _number_text(value: int | float) -> str:
+    """Write a JSON number the way a person would type it."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parse_multi(question: Question, values: Sequence[object]) -> tuple[AnswerValue | None, str]:
+    chosen: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or question.option(value) is None:
+            return None, "Choose from the answers shown."
+        if value in chosen:
+            return None, "Each answer can be ticked only once."
+        chosen.append(value)
+    exclusive = [v for v in chosen if v in question.exclusive]
+    if exclusive and len(chosen) > 1:
+        label = question.option(exclusive[0])
+        name = label.label if label else exclusive[0]
+        return None, f"\u201c{name}\u201d cannot be ticked together with other answers."
+    # Keep the questionnaire's option order so equal answers compare equal.
+    order = [opt.value for opt in question.options]
+    return tuple(sorted(chosen, key=order.index)), ""
+
+
+def _parse_integer(question: Question, text: str) -> tuple[AnswerValue | None, str]:
+    text = text.strip()
+    if not _INTEGER.fullmatch(text):
+        return None, f"Enter a whole number{_range_hint(question)}, using digits only."
+    number = int(text)
+    return _in_range(question, Decimal(number), number)
+
+
+def _parse_number(question: Question, text: str) -> tuple[AnswerValue | None, str]:
+    text = text.strip()
+    match = _NUMBER.fullmatch(text)
+    if not match:
+        return None, f"Enter a number{_range_hint(question)}, using digits and a point (like 2.5)."
+    if match.group(1) and len(match.group(1)) > max(question.decimals, 0):
+        places = question.decimals
+        if places == 0:
+            return None, "Enter a whole number."
+        return None, f"Use at most {places} digit{'s' if places > 1 else ''} after the point."
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes this
+        return None, "Enter a number."
+    return _in_range(question, number, number)
+
+
+def _in_range(question: Question, number: Decimal, value: AnswerValue) -> tuple[AnswerValue | None, str]:
+    lo, hi = question.minimum, question.maximum
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        return None, f"Enter a number{_range_hint(question)}."
+    return value, ""
+
+
+def _range_hint(question: Question) -> str:
+    lo, hi = question.minimum, question.maximum
+    unit = f" {question.unit}" if question.unit else ""
+    if lo is not None and hi is not None:
+        return f" from {_plain(lo)} to {_plain(hi)}{unit}"
+    return ""
+
+
+def _plain(number: Decimal) -> str:
+    return str(number.normalize()) if number != number.to_integral_value() else str(int(number))
+
+
+def _parse_text(question: Question, text: str) -> tuple[AnswerValue | None, str]:
+    cleaned = clean_text(text, multiline=question.multiline)
+    if len(cleaned) > question.max_length:
+        return None, f"Please keep this to {question.max_length} characters or fewer."
+    if not cleaned:
+        return None, ""
+    return cleaned, ""
+
+
+def clean_text(text: str, *, multiline: bool) -> str:
+    """Remove control and format characters (and lone surrogates); normalise line ends."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for ch in unicodedata.normalize("NFC", text.encode("utf-8", "ignore").decode("utf-8")):
+        category = unicodedata.category(ch)
+        if ch in _KEEP_CONTROLS and multiline:
+            kept.append(ch)
+        elif ch in _KEEP_CONTROLS:
+            kept.append(" ")
+        elif category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        else:
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+def _required_message(question: Question) -> str:
+    if question.type.has_options:
+        return "Please choose an answer."
+    return "Please answer this question."
+
+
+def display_value(question: Question, value: AnswerValue) -> str:
+    """Show an answer as a person reads it: option labels, numbers with units."""
+    if isinstance(value, tuple):
+        return ", ".join(_option_label(question, v) for v in value) or "None ticked"
+    if question.type.has_options and isinstance(value, str):
+        return _option_label(question, value)
+    if isinstance(value, Decimal):
+        text = _plain(value)
+    else:
+        text = str(value)
+    if question.type is QuestionType.SCALE:
+        return f"{text} out of 10"
+    return f"{text} {question.unit}".strip() if question.unit else text
+
+
+def _option_label(question: Question, value: str) -> str:
+    opt = question.option(value)
+    return opt.label if opt else value

@@ -1,0 +1,251 @@
+"""A thin, strict wrapper around rule-engine for visible_if, score formulas and rule conditions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from typing import Any
+
+import rule_engine
+from rule_engine import ast as re_ast
+from rule_engine import errors as re_errors
+
+from assessment.domain.model import Question
+from assessment.domain.model import QuestionType
+
+D = rule_engine.DataType
+
+NAMESPACES = ("answers", "points", "scores", "rules")
+"""The names an expression can read: answers.ID, points.ID, scores.ID and rules.ID."""
+
+
+class Record:
+    """A small record read through an accessor: rule-engine would re-coerce a whole dict per lookup."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+
+def _read(record: Record, name: str) -> Any:
+    return record.values.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One name an expression reads, such as ('answers', 'age')."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A checked expression, ready to evaluate, that knows what it reads."""
+
+    source: str
+    rule: rule_engine.Rule = field(repr=False, compare=False)
+    reads: tuple[Ref, ...] = ()
+
+    def evaluate(self, env: Mapping[str, Record]) -> Any:
+        """Evaluate against records for answers, points, scores and rules."""
+        return self.rule.evaluate(env)
+
+    def matches(self, env: Mapping[str, Record]) -> bool:
+        """Evaluate as a condition."""
+        return bool(self.rule.evaluate(env))
+
+
+class ExpressionProblem(Exception):
+    """An expression an author wrote cannot be used; the message says why in plain words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """What expressions may read, with types: built once from the questionnaire."""
+
+    questions: Mapping[str, Question]
+    score_ids: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    context: rule_engine.Context = field(repr=False, compare=False)
+
+
+def build_schema(
+    questions: Mapping[str, Question], score_ids: Sequence[str], rule_ids: Sequence[str]
+) -> Schema:
+    """Build the typed schema: every answer may be missing, so non-list answers are NULLABLE."""
+    answer_types: dict[str, Any] = {}
+    point_types: dict[str, Any] = {}
+    for qid, question in questions.items():
+        answer_types[qid] = _answer_type(question)
+        if any(opt.score is not None for opt in question.options):
+            point_types[qid] = D.NULLABLE(D.FLOAT)
+    types = {
+        "answers": D.OBJECT("answers", attributes=answer_types, accessor=_read),
+        "points": D.OBJECT("points", attributes=point_types, accessor=_read),
+        "scores": D.OBJECT("scores", attributes={s: D.FLOAT for s in score_ids}, accessor=_read),
+        "rules": D.OBJECT("rules", attributes={r: D.BOOLEAN for r in rule_ids}, accessor=_read),
+    }
+    context = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(types))
+    return Schema(questions, tuple(score_ids), tuple(rule_ids), context)
+
+
+def _answer_type(question: Question) -> Any:
+    if question.type is QuestionType.MULTI:
+        return D.ARRAY(D.STRING)
+    if question.type.is_numeric:
+        return D.NULLABLE(D.FLOAT)
+    return D.NULLABLE(D.STRING)
+
+
+def compile_expression(source: object, schema: Schema) -> Expression:
+    """Parse and check an expression; raise ExpressionProblem with a helpful message."""
+    if not isinstance(source, str) or not source.strip():
+        message = "the expression must be a non-empty text"
+        raise ExpressionProblem(message)
+    text = " ".join(source.split())
+    try:
+        rule = rule_engine.Rule(text, context=schema.context)
+    except re_errors.AttributeResolutionError as exc:
+        raise ExpressionProblem(_unknown_name(exc, schema)) from None
+    except re_errors.SymbolResolutionError as exc:
+        message = f"unknown name '{exc.symbol_name}': use one of {', '.join(NAMESPACES)}"
+        raise ExpressionProblem(message) from None
+    except re_errors.RuleSyntaxError as exc:
+        token = getattr(exc.token, "value", None)
+        where = f" near '{token}'" if token is not None else " (it ends too early)"
+        message = f"syntax error{where}"
+        raise ExpressionProblem(message) from None
+    except re_errors.EngineError as exc:
+        raise ExpressionProblem(_type_message(exc)) from None
+    nodes = list(_walk(rule.statement.expression))
+    reads = tuple(dict.fromkeys(ref for node in nodes if (ref := _ref(node)) is not None))
+    for node in nodes:
+        _check_node(node, schema)
+    return Expression(text, rule, reads)
+
+
+def _unknown_name(exc: re_errors.AttributeResolutionError, schema: Schema) -> str:
+    name = str(exc.attribute_name)
+    known = list(schema.questions) + list(schema.score_ids) + list(schema.rule_ids)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    if name in schema.questions:
+        return f"'{name}' has no option scores, so points.{name} does not exist"
+    return f"unknown answer, score or rule '{name}'{hint}"
+
+
+def _type_message(exc: re_errors.EngineError) -> str:
+    text = str(exc.message) if exc.message else type(exc).__name__
+    if "nullable" in text:
+        return (
+            "an answer may be missing, so give a default with ?? before comparing or "
+            "calculating, e.g. (answers.age ?? 0) >= 50"
+        )
+    return f"the expression does not fit together: {text}"
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    """Yield every node of a rule-engine expression tree."""
+    yield node
+    seen: set[str] = set()
+    for cls in type(node).__mro__:
+        for slot in getattr(cls, "__slots__", ()):
+            if slot in seen or slot == "context":
+                continue
+            seen.add(slot)
+            child = getattr(node, slot, None)
+            if isinstance(child, re_ast.ExpressionBase):
+                yield from _walk(child)
+            elif isinstance(child, (tuple, list)):
+                for item in child:
+                    if isinstance(item, re_ast.ExpressionBase):
+                        yield from _walk(item)
+    for attr in ("left", "right"):
+        if attr not in seen and isinstance(getattr(node, attr, None), re_ast.ExpressionBase):
+            yield from _walk(getattr(node, attr))
+
+
+def _ref(node: Any) -> Ref | None:
+    if isinstance(node, re_ast.GetAttributeExpression) and isinstance(node.object, re_ast.SymbolExpression):
+        if node.object.name in NAMESPACES:
+            return Ref(node.object.name, node.name)
+    return None
+
+
+def _answer_ref(node: Any, schema: Schema) -> Question | None:
+    ref = _ref(node)
+    if ref is not None and ref.namespace == "answers":
+        return schema.questions.get(ref.name)
+    return None
+
+
+def _check_node(node: Any, schema: Schema) -> None:
+    if isinstance(node, re_ast.FuzzyComparisonExpression):
+        message = (
+            "regular-expression operators (=~, =~~, !~, !~~) are not allowed: compare with == or 'in' instead"
+        )
+        raise ExpressionProblem(message)
+    if isinstance(node, re_ast.ComparisonExpression) and node.type in ("eq", "ne"):
+        _check_pair(node.left, node.right, schema)
+        _check_pair(node.right, node.left, schema)
+    elif isinstance(node, re_ast.ArithmeticComparisonExpression):
+        _check_pair(node.left, node.right, schema)
+        _check_pair(node.right, node.left, schema)
+    elif isinstance(node, re_ast.ContainsExpression):
+        question = _answer_ref(node.container, schema)
+        if question is not None:
+            _check_literal(question, node.member)
+        question = _answer_ref(node.member, schema)
+        if question is not None and isinstance(node.container, re_ast.ArrayExpression):
+            for item in node.container.value:
+                _check_literal(question, item)
+
+
+def _check_pair(side: Any, other: Any, schema: Schema) -> None:
+    question = _answer_ref(side, schema)
+    if question is not None:
+        _check_literal(question, other)
+
+
+def _check_literal(question: Question, literal: Any) -> None:
+    """Reject a text literal that is not an option of the question it is compared with."""
+    if isinstance(literal, re_ast.StringExpression):
+        if question.type.is_numeric or question.type is QuestionType.TEXT:
+            if question.type.is_numeric:
+                message = (
+                    f"'{question.id}' is a number question, but it is compared with the text "
+                    f"'{literal.value}'"
+                )
+                raise ExpressionProblem(message)
+            return
+        values = [opt.value for opt in question.options]
+        if literal.value not in values:
+            close = difflib.get_close_matches(str(literal.value), values, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            message = (
+                f"'{literal.value}' is not an option of '{question.id}'{hint}; "
+                f"valid values: {', '.join(values)}"
+            )
+            raise ExpressionProblem(message)
+    elif isinstance(literal, re_ast.FloatExpression) and question.type.has_options:
+        message = (
+            f"'{question.id}' is answered by choosing an option, but it is compared with the "
+            f"number {literal.value}"
+        )
+        raise ExpressionProblem(message)
+
+
+def as_decimal(value: Any) -> Decimal:
+    """Turn a number that rule-engine returned into a Decimal."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    return Decimal(str(value))

@@ -1,0 +1,219 @@
+"""Frozen model of a questionnaire: what the loader builds once and everything else only reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assessment.domain.expressions import Expression
+
+
+class QuestionType(StrEnum):
+    """The kinds of question an author can ask."""
+
+    SCALE = "scale"
+    INTEGER = "integer"
+    NUMBER = "number"
+    SINGLE = "single"
+    MULTI = "multi"
+    YES_NO = "yes_no"
+    TEXT = "text"
+
+    @property
+    def is_numeric(self) -> bool:
+        """Say whether answers of this type are numbers."""
+        return self in (QuestionType.SCALE, QuestionType.INTEGER, QuestionType.NUMBER)
+
+    @property
+    def has_options(self) -> bool:
+        """Say whether answers of this type are picked from options."""
+        return self in (QuestionType.SINGLE, QuestionType.MULTI, QuestionType.YES_NO)
+
+
+class Urgency(StrEnum):
+    """How soon a person should act, most urgent first."""
+
+    EMERGENCY = "emergency"
+    SOON = "soon"
+    ROUTINE = "routine"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Order urgencies: 0 is the most urgent."""
+        return list(Urgency).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePos:
+    """Where something was written: file and 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice of a question: a stable value, its label and an optional score."""
+
+    value: str
+    label: str
+    hint: str = ""
+    score: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question, with everything needed to ask it and to check its answer."""
+
+    id: str
+    type: QuestionType
+    label: str
+    pos: SourcePos
+    section_id: str
+    hint: str = ""
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    exclusive: tuple[str, ...] = ()
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    decimals: int = 0
+    unit: str = ""
+    max_length: int = 0
+    multiline: bool = False
+    min_label: str = ""
+    max_label: str = ""
+    visible_if: Expression | None = None
+
+    def option(self, value: str) -> Option | None:
+        """Return the option with this value, if there is one."""
+        for opt in self.options:
+            if opt.value == value:
+                return opt
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One page of the questionnaire."""
+
+    id: str
+    title: str
+    pos: SourcePos
+    questions: tuple[Question, ...]
+    intro: str = ""
+    visible_if: Expression | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A named part of a score's range, both ends included."""
+
+    minimum: Decimal
+    maximum: Decimal
+    label: str
+    pos: SourcePos
+
+    def contains(self, value: Decimal) -> bool:
+        """Say whether a (rounded) value falls in this band."""
+        return self.minimum <= value <= self.maximum
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A computed value with a range and bands, such as a symptom sub-score."""
+
+    id: str
+    label: str
+    formula: Expression
+    minimum: Decimal
+    maximum: Decimal
+    bands: tuple[Band, ...]
+    pos: SourcePos
+    decimals: int = 0
+    description: str = ""
+    unvalidated: bool = False
+    show_value: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A stronger or different form of a rule, used when its own condition also holds."""
+
+    when: Expression
+    urgency: Urgency | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Guidance that applies when a condition holds, with its urgency and page."""
+
+    id: str
+    when: Expression
+    urgency: Urgency
+    guidance: str
+    message: str
+    pos: SourcePos
+    title: str = ""
+    variants: tuple[Variant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Identity of the questionnaire, printed on every summary."""
+
+    id: str
+    version: str
+    title: str
+    recall: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GuidancePage:
+    """An educational page: front matter plus its Markdown body (rendered by the web layer)."""
+
+    slug: str
+    title: str
+    summary: str
+    evidence: str
+    sources: tuple[str, ...]
+    body: str
+    pos: SourcePos
+    order: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A reference that guidance pages cite by tag."""
+
+    tag: str
+    title: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Questionnaire:
+    """The whole checked questionnaire: sections, scores, rules and the guidance they point to."""
+
+    meta: Meta
+    sections: tuple[Section, ...]
+    scores: tuple[Score, ...]
+    rules: tuple[Rule, ...]
+    guidance: dict[str, GuidancePage] = field(default_factory=dict, hash=False, compare=False)
+    sources: dict[str, Source] = field(default_factory=dict, hash=False, compare=False)
+    questions: dict[str, Question] = field(default_factory=dict, hash=False, compare=False)
+
+    def section(self, section_id: str) -> Section | None:
+        """Return the section with this id, if there is one."""
+        for section in self.sections:
+            if section.id == section_id:
+                return section
+        return None

@@ -1,0 +1,23 @@
+"""Report adapters: render the clinician summary to PDF (no Flask here)."""
+
+from assessment.report.pdf import ASSET_SCHEME
+from assessment.report.pdf import Attachment
+from assessment.report.pdf import PdfRenderer
+from assessment.report.pdf import RenderBusy
+from assessment.report.pdf import RenderError
+from assessment.report.pdf import RenderRefused
+from assessment.report.pdf import RenderTimeout
+from assessment.report.pdf import base_stylesheet
+from assessment.report.pdf import render_pdf
+
+__all__ = [
+    "ASSET_SCHEME",
+    "Attachment",
+    "PdfRenderer",
+    "RenderBusy",
+    "RenderError",
+    "RenderRefused",
+    "RenderTimeout",
+    "base_stylesheet",
+    "render_pdf",
+]

@@ -1,0 +1,342 @@
+"""PDF adapter: HTML to a tagged PDF/UA-1 with WeasyPrint 70, fetching nothing from outside.
+
+Security model (SECURITY.md 2.1):
+
+- Only bundled assets are ever loaded. Documents refer to them as ``asset:<name>`` (for example
+  ``<img src="asset:logo.svg" alt="">``); the fetcher serves exactly those names from memory and
+  refuses every other URL (``http:``, ``file:``, ``data:``, relative paths, ...) without ever
+  opening a connection or a file, so redirects cannot happen either.
+- HTML is parsed with no base URL, so relative references cannot silently become ``file://`` paths.
+- Attachments come only from the caller, from memory. ``<link rel="attachment">`` elements in the
+  document are dropped before writing; ``<a rel="attachment">`` links go through the fetcher.
+- Presentational hints are off (CVE-2026-49452); the PDF is written to memory, never a temp file.
+- A per-process semaphore bounds concurrent renders (``RenderBusy`` when full, never a queue), and
+  ``RenderTimeout`` caps how long a caller waits.
+
+WeasyPrint is imported lazily so importing this module (and starting the web app) stays fast.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import functools
+import io
+import logging
+import mimetypes
+import threading
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+ASSET_SCHEME = "asset:"
+"""Prefix of the only URLs the fetcher serves: ``asset:<name>``, ``<name>`` a key of the assets."""
+
+PDF_VARIANT = "pdf/ua-1"
+"""Tagged, accessible PDF; DESIGN 7 (verified with WeasyPrint 70, costs about 15% render time)."""
+
+DEFAULT_TIMEOUT_S = 20.0
+DEFAULT_MAX_CONCURRENT = 2
+MAX_REFUSED_RECORDED = 100
+"""The refused-URL list serves tests and diagnostics; the cap keeps a long-lived process flat."""
+
+_THREAD_NAME = "gutcheck-pdf-render"
+
+
+class RenderError(Exception):
+    """Base class of the errors the PDF adapter raises on purpose."""
+
+
+class RenderBusy(RenderError):
+    """Every render slot of this process is taken; answer 503 with Retry-After rather than queue."""
+
+
+class RenderTimeout(RenderError):
+    """The render took longer than the timeout; it finishes in the background and keeps its slot."""
+
+
+class RenderRefused(RenderError):
+    """A fail-closed renderer met a URL outside the asset allowlist and stopped the render."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file embedded in the PDF from memory, e.g. ``answers.json``."""
+
+    name: str
+    data: bytes
+    description: str
+    mime: str
+
+
+def base_stylesheet() -> str:
+    """Return the bundled A4 print stylesheet (``base.css`` next to this module)."""
+    return resources.files(__package__).joinpath("base.css").read_text(encoding="utf-8")
+
+
+def _weasyprint() -> Any:
+    """Import WeasyPrint on first use and quiet its logger (warnings name document content)."""
+    import weasyprint
+
+    # SECURITY 2.2: WeasyPrint logs CSS warnings per render; keep only errors (refused resources).
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return weasyprint
+
+
+def _make_fetcher_class() -> type:
+    """Build the allowlist fetcher class; a function so WeasyPrint is imported only when needed."""
+    from weasyprint.urls import FatalURLFetchingError
+    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcherResponse
+
+    class AssetFetcher(URLFetcher):  # type: ignore[misc]
+        """Serve ``asset:<name>`` from an in-memory allowlist and refuse every other URL."""
+
+        def __init__(self, assets: Mapping[str, tuple[bytes, str]], *, fail_closed: bool) -> None:
+            # No protocol allowed and no redirect handler, in case anything reaches the parent's
+            # urllib machinery; fetch() below never calls it anyway.
+            super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
+            self.assets = assets
+            self.fail_closed = fail_closed
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+            """Return the bundled asset for ``url`` or refuse it without any I/O."""
+            if url.startswith(ASSET_SCHEME):
+                found = self.assets.get(url[len(ASSET_SCHEME) :])
+                if found is not None:
+                    data, mime = found
+                    return URLFetcherResponse(url, data, {"Content-Type": mime})
+            if len(self.refused) < MAX_REFUSED_RECORDED:
+                # data: URLs can be megabytes long; the start is enough to recognise them.
+                self.refused.append(url[:500])
+            msg = "URL outside the asset allowlist"
+            if self.fail_closed:
+                # A BaseException in WeasyPrint 70: it is not caught and stops the whole render.
+                raise FatalURLFetchingError(msg)
+            # Any Exception is caught by WeasyPrint, logged at ERROR and the resource skipped.
+            raise PermissionError(msg)
+
+    return AssetFetcher
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A parsed stylesheet and the FontConfiguration it was parsed with; one render at a time."""
+
+    font_config: Any
+    css: Any
+
+
+@contextlib.contextmanager
+def _memory_source(data: bytes, mime: str) -> Iterator[tuple[io.BytesIO, None, None, str]]:
+    """Yield an attachment source like WeasyPrint's ``select_source`` does, with our MIME type."""
+    yield io.BytesIO(data), None, None, mime
+
+
+class PdfRenderer:
+    """Renders HTML to PDF with a stylesheet and fonts prepared once; make one per process.
+
+    Thread model: at most ``max_concurrent`` renders run at once; a further call raises
+    ``RenderBusy`` at once. Each render runs in a worker thread so the caller can stop waiting
+    after ``timeout_s`` (``RenderTimeout``); WeasyPrint cannot be interrupted, so that thread
+    finishes in the background and its slot stays taken until it does.
+
+    Fonts: WeasyPrint's FontConfiguration wraps a Pango font map, which is not safe to share
+    between threads, so each concurrent slot gets its own prepared (FontConfiguration, CSS) pair.
+    Pairs are made lazily and reused: with gunicorn's sync workers (one request at a time) a
+    process parses the CSS and builds fonts exactly once; a second pair appears only while two
+    renders overlap, e.g. next to one that timed out.
+
+    Limitation: ``@counter-style`` and ``@font-face`` rules belong in the document, not in the
+    prepared stylesheet (WeasyPrint keeps them per render, not on the CSS object).
+    """
+
+    def __init__(
+        self,
+        stylesheet_css: str | None = None,
+        assets: Mapping[str, tuple[bytes, str]] | None = None,
+        *,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        timeout_s: float | None = DEFAULT_TIMEOUT_S,
+        fail_closed: bool = False,
+    ) -> None:
+        if max_concurrent < 1:
+            msg = "max_concurrent must be at least 1"
+            raise ValueError(msg)
+        self._weasyprint = _weasyprint()
+        self.stylesheet_css = base_stylesheet() if stylesheet_css is None else stylesheet_css
+        # Kept by reference, read only: the mapping is the allowlist.
+        self.fetcher = _make_fetcher_class()(assets or {}, fail_closed=fail_closed)
+        self.timeout_s = timeout_s
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._idle_lock = threading.Lock()
+        # Parse now, not on the first request: CSS mistakes show at once, the first PDF is fast.
+        self._idle: list[_Prepared] = [self._prepare()]
+
+    @property
+    def refused(self) -> list[str]:
+        """URLs the fetcher refused so far (at most ``MAX_REFUSED_RECORDED``)."""
+        refused: list[str] = self.fetcher.refused
+        return refused
+
+    def _prepare(self) -> _Prepared:
+        """Build a FontConfiguration and parse the stylesheet against it."""
+        from weasyprint.text.fonts import FontConfiguration
+
+        font_config = FontConfiguration()
+        css = self._weasyprint.CSS(
+            string=self.stylesheet_css, font_config=font_config, url_fetcher=self.fetcher
+        )
+        return _Prepared(font_config=font_config, css=css)
+
+    def _take(self) -> _Prepared:
+        """Take an idle prepared pair, or make one when all are busy (bounded by the semaphore)."""
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._prepare()
+
+    def _give_back(self, prepared: _Prepared) -> None:
+        """Return a prepared pair for the next render."""
+        with self._idle_lock:
+            self._idle.append(prepared)
+
+    def render(
+        self,
+        html: str,
+        *,
+        attachments: Sequence[Attachment] = (),
+        title: str = "",
+        author: str = "",
+        subject: str = "",
+    ) -> bytes:
+        """Render ``html`` to PDF bytes; raise RenderBusy, RenderTimeout or RenderRefused."""
+        if not self._slots.acquire(blocking=False):
+            msg = "all PDF render slots of this process are busy"
+            raise RenderBusy(msg)
+        outcome: concurrent.futures.Future[bytes] = concurrent.futures.Future()
+
+        def work() -> None:
+            """Render in this thread, free the slot, then publish the outcome."""
+            result: bytes | None = None
+            error: BaseException | None = None
+            try:
+                result = self._render_now(
+                    html, attachments=attachments, title=title, author=author, subject=subject
+                )
+            except BaseException as exc:  # FatalURLFetchingError is a BaseException
+                error = exc
+            finally:
+                # Free the slot before publishing, so a caller's next render never sees it taken.
+                self._slots.release()
+            if error is not None:
+                if isinstance(error, self._fatal_error_class()):
+                    refused = RenderRefused("a URL outside the asset allowlist stopped the render")
+                    refused.__cause__ = error
+                    error = refused
+                outcome.set_exception(error)
+            else:
+                assert result is not None
+                outcome.set_result(result)
+
+        # Daemon: a stuck render must not keep the process from exiting.
+        thread = threading.Thread(target=work, name=_THREAD_NAME, daemon=True)
+        try:
+            thread.start()
+        except BaseException:
+            self._slots.release()
+            raise
+        try:
+            return outcome.result(timeout=self.timeout_s)
+        except concurrent.futures.TimeoutError:
+            msg = f"PDF render took longer than {self.timeout_s} s"
+            raise RenderTimeout(msg) from None
+
+    @staticmethod
+    def _fatal_error_class() -> type[BaseException]:
+        """Return WeasyPrint's FatalURLFetchingError class."""
+        from weasyprint.urls import FatalURLFetchingError
+
+        fatal: type[BaseException] = FatalURLFetchingError
+        return fatal
+
+    def _render_now(
+        self,
+        html: str,
+        *,
+        attachments: Sequence[Attachment],
+        title: str,
+        author: str,
+        subject: str,
+    ) -> bytes:
+        """Do the WeasyPrint work in the calling thread with a prepared stylesheet and fonts."""
+        weasyprint = self._weasyprint
+        prepared = self._take()
+        try:
+            # No base_url: relative references stay unresolved instead of becoming file:// paths.
+            document = weasyprint.HTML(string=html, url_fetcher=self.fetcher).render(
+                font_config=prepared.font_config,
+                stylesheets=[prepared.css],
+                presentational_hints=False,
+                pdf_variant=PDF_VARIANT,
+            )
+            metadata = document.metadata
+            # Caller-given metadata wins over <title>, <meta name=author|description>.
+            if title:
+                metadata.title = title
+            if author:
+                metadata.authors = [author]
+            if subject:
+                metadata.description = subject  # written to /Subject
+            # Attachments come only from the caller: drop <link rel=attachment> from the document.
+            metadata.attachments = []
+            now = datetime.now(UTC)  # WeasyPrint writes these dates with a "Z" suffix
+            embedded = []
+            for item in attachments:
+                attachment = weasyprint.Attachment(
+                    string=item.data,
+                    url_fetcher=self.fetcher,
+                    name=item.name,
+                    description=item.description,
+                    created=now,
+                    modified=now,
+                )
+                # WeasyPrint guesses the MIME type from the name; give it ours from memory instead.
+                attachment.source = _memory_source(item.data, item.mime)
+                embedded.append(attachment)
+            pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=embedded)
+            return pdf
+        finally:
+            self._give_back(prepared)
+
+
+def _guess_mime(name: str) -> str:
+    """Guess an asset's MIME type from its name (SVG must be image/svg+xml to be parsed as SVG)."""
+    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+@functools.lru_cache(maxsize=4)
+def _default_renderer(stylesheet: str | None, assets: tuple[tuple[str, bytes], ...]) -> PdfRenderer:
+    """Return a process-wide renderer for this stylesheet and asset set, made on first use."""
+    return PdfRenderer(stylesheet, {name: (data, _guess_mime(name)) for name, data in assets})
+
+
+def render_pdf(
+    html: str,
+    *,
+    stylesheet: str | None = None,
+    attachments: Sequence[Attachment] = (),
+    title: str = "",
+    author: str = "",
+    subject: str = "",
+    assets: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """Render ``html`` to PDF bytes with a lazily made per-process renderer (base.css default)."""
+    renderer = _default_renderer(stylesheet, tuple(sorted((assets or {}).items())))
+    return renderer.render(html, attachments=attachments, title=title, author=author, subject=subject)
