@@ -106,6 +106,8 @@ def _answer_type(question: Question) -> Any:
 
 def compile_expression(source: object, schema: Schema) -> Expression:
     """Parse and check an expression; raise ExpressionProblem with a helpful message."""
+    if isinstance(source, (int, float)) and not isinstance(source, bool):
+        source = str(source)
     if not isinstance(source, str) or not source.strip():
         message = "the expression must be a non-empty text"
         raise ExpressionProblem(message)
@@ -152,24 +154,20 @@ def _type_message(exc: re_errors.EngineError) -> str:
 
 
 def _walk(node: Any) -> Iterator[Any]:
-    """Yield every node of a rule-engine expression tree."""
+    """Yield every node of a rule-engine expression tree (children live in slots or __dict__)."""
     yield node
-    seen: set[str] = set()
-    for cls in type(node).__mro__:
-        for slot in getattr(cls, "__slots__", ()):
-            if slot in seen or slot == "context":
-                continue
-            seen.add(slot)
-            child = getattr(node, slot, None)
-            if isinstance(child, re_ast.ExpressionBase):
-                yield from _walk(child)
-            elif isinstance(child, (tuple, list)):
-                for item in child:
-                    if isinstance(item, re_ast.ExpressionBase):
-                        yield from _walk(item)
-    for attr in ("left", "right"):
-        if attr not in seen and isinstance(getattr(node, attr, None), re_ast.ExpressionBase):
-            yield from _walk(getattr(node, attr))
+    names = [slot for cls in type(node).__mro__ for slot in getattr(cls, "__slots__", ())]
+    names += list(getattr(node, "__dict__", {}))
+    for name in dict.fromkeys(names):
+        if name == "context":
+            continue
+        child = getattr(node, name, None)
+        if isinstance(child, re_ast.ExpressionBase):
+            yield from _walk(child)
+        elif isinstance(child, (tuple, list)):
+            for item in child:
+                if isinstance(item, re_ast.ExpressionBase):
+                    yield from _walk(item)
 
 
 def _ref(node: Any) -> Ref | None:

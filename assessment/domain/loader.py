@@ -214,7 +214,7 @@ class _Builder:
         out: list[Section] = []
         for item, line in _items(raw):
             m = self.r.mapping(
-                item, line, "section", allowed=SECTION_KEYS, required=("id", "title", "questions")
+                item, line, _named("section", item), allowed=SECTION_KEYS, required=("id", "title", "questions")
             )
             if m is None:
                 continue
@@ -253,7 +253,9 @@ class _Builder:
         return tuple(out)
 
     def question(self, item: Any, line: int, section_id: str) -> Question | None:
-        m = self.r.mapping(item, line, "question", allowed=QUESTION_KEYS, required=("id", "type", "label"))
+        m = self.r.mapping(
+            item, line, _named("question", item), allowed=QUESTION_KEYS, required=("id", "type", "label")
+        )
         if m is None:
             return None
         qid = self.r.ident(m, "id", "question", ID)
@@ -422,7 +424,7 @@ class _Builder:
         m = self.r.mapping(
             item,
             line,
-            "score",
+            _named("score", item),
             allowed=SCORE_KEYS,
             required=("id", "label", "formula", "range", "bands"),
         )
@@ -524,10 +526,12 @@ class _Builder:
         for before, after in zip(ordered, ordered[1:], strict=False):
             expected = before.maximum + step
             if after.minimum > expected:
+                last = after.minimum - step
+                missing = f"the value {expected}" if last == expected else f"values {expected} to {last}"
                 self.r.report(
                     after.pos.line,
-                    f"{what}: gap between bands '{before.label}' and '{after.label}': values "
-                    f"from {expected} to {after.minimum - step} have no band",
+                    f"{what}: gap between bands '{before.label}' and '{after.label}': "
+                    f"{missing} ha{'s' if last == expected else 've'} no band",
                 )
             elif after.minimum < expected:
                 self.r.report(
@@ -542,7 +546,7 @@ class _Builder:
         m = self.r.mapping(
             item,
             line,
-            "rule",
+            _named("rule", item),
             allowed=RULE_KEYS,
             required=("id", "when", "urgency", "guidance", "message"),
         )
@@ -605,6 +609,12 @@ class _Builder:
             names = ", ".join(u.value for u in Urgency)
             self.r.report(m.line_of("urgency"), f"{what}: unknown urgency '{name}'; use one of {names}")
             return None
+
+
+def _named(what: str, item: Any) -> str:
+    """Name a section, question, score or rule by its id when it has one, for clearer messages."""
+    ident = item.get("id") if isinstance(item, LineMap) else None
+    return f"{what} '{ident}'" if isinstance(ident, str) else what
 
 
 def _items(seq: LineList) -> list[tuple[Any, int]]:

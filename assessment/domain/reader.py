@@ -10,6 +10,7 @@ from typing import Any
 
 from assessment.domain.errors import Problem
 from assessment.domain.yamlsource import BOOLEAN_WORDS
+from assessment.domain.yamlsource import Invalid
 from assessment.domain.yamlsource import LineList
 from assessment.domain.yamlsource import LineMap
 
@@ -47,13 +48,16 @@ class Reader:
         if not isinstance(value, LineMap):
             self.report(line, f"{what} must be a mapping of keys to values")
             return None
+        suggested = set()
         for key in value:
             if key not in allowed:
                 close = difflib.get_close_matches(key, list(allowed), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
+                suggested.update(close)
                 self.report(value.line_of(key), f"{what}: unknown key '{key}'{hint}")
         for key in required:
-            if key not in value:
+            # A misspelt key already says "did you mean"; saying it is missing as well adds noise.
+            if key not in value and key not in suggested:
                 self.report(value.line, f"{what}: '{key}' is missing")
         return value
 
@@ -74,6 +78,8 @@ class Reader:
         if key not in m:
             return default if default is not None else ""
         value = m[key]
+        if isinstance(value, Invalid):
+            return m.raw.get(key, "")
         if isinstance(value, str):
             if not value.strip() and default is None:
                 self.report(m.line_of(key), f"{what}: '{key}' must not be empty")
@@ -101,7 +107,7 @@ class Reader:
 
     def number(self, m: LineMap, key: str, what: str) -> Decimal | None:
         """Return a number under key as a Decimal, or None when absent."""
-        if key not in m:
+        if key not in m or isinstance(m[key], Invalid):
             return None
         value = m[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -111,7 +117,7 @@ class Reader:
 
     def integer(self, m: LineMap, key: str, what: str, *, default: int = 0) -> int:
         """Return a whole number under key."""
-        if key not in m:
+        if key not in m or isinstance(m[key], Invalid):
             return default
         value = m[key]
         if isinstance(value, bool) or not isinstance(value, int):
@@ -121,7 +127,7 @@ class Reader:
 
     def boolean(self, m: LineMap, key: str, what: str, *, default: bool = False) -> bool:
         """Return true or false under key."""
-        if key not in m:
+        if key not in m or isinstance(m[key], Invalid):
             return default
         value = m[key]
         if not isinstance(value, bool):

@@ -12,6 +12,15 @@ from assessment.domain.errors import Problem
 BOOLEAN_WORDS = frozenset(w.lower() for w in ("yes", "no", "on", "off", "y", "n", "true", "false"))
 
 
+class Invalid:
+    """Stands for a value that was already reported as a problem, so readers stay quiet about it."""
+
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+INVALID = Invalid()
+
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
@@ -64,7 +73,7 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, filename: str, problems: 
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
         problems.append(Problem(filename, line, f"unsupported YAML tag: {node.tag}"))
-        return None
+        return INVALID
     if isinstance(node, yaml.MappingNode):
         mapping = LineMap(line)
         for key_node, value_node in node.value:

@@ -1,0 +1,133 @@
+"""assess(): visible path, rounding, bands, rule order, variants, explanations, and properties."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from assessment.domain import Questionnaire
+from assessment.domain import QuestionType
+from assessment.domain import Urgency
+from assessment.domain import assess
+from assessment.domain import visible_path
+from assessment.domain.scoring import round_half_up
+from tests.conftest import MINI
+from tests.conftest import MINI_GUIDANCE
+
+ADULT = {"age": 40, "sex": "female", "pregnant": "no", "pain": 6, "pain_days": 3, "loose_share": "gt50"}
+
+
+def test_rounding_is_half_up_only_at_the_end() -> None:
+    """2.5 rounds to 3 and 0.05 to 0.1, unlike Python's banker's rounding."""
+    assert round_half_up(Decimal("2.5"), 0) == 3
+    assert round_half_up(Decimal("0.05"), 1) == Decimal("0.1")
+    assert round(2.5) == 2  # the reason we do not use round()
+
+
+def test_scores_read_unrounded_earlier_scores(mini: Questionnaire) -> None:
+    """pain = (6 + 3*10/7)/2 = 5.142...; total = 5*(5.142... + 10) = 75.71 -> 76, not 5*(5.1+10)=75.5."""
+    result = assess(mini, ADULT)
+    pain, total = result.score("pain"), result.score("total")
+    assert pain is not None and total is not None
+    assert (pain.display, pain.band_label) == ("5.1", "medium")
+    assert (total.display, total.band_label) == ("76", "higher")
+
+
+def test_rules_are_ordered_by_urgency_and_use_variants(mini: Questionnaire) -> None:
+    """The emergency comes first; a variant raises the dose rule and replaces its message."""
+    result = assess(mini, {**ADULT, "alarms": ("black_stool",), "dose_g": Decimal("45")})
+    assert [(r.id, r.urgency) for r in result.rules] == [("R01", Urgency.EMERGENCY), ("R02", Urgency.ROUTINE)]
+    assert result.rules[1].message.startswith("Your daily amount is above the highest")
+    assert result.urgency is Urgency.EMERGENCY and result.self_care_held_back
+    assert [r.id for r in result.shown_rules] == ["R01"]
+    assert [r.id for r in result.held_back_rules] == ["R02"]
+
+
+def test_a_rule_can_depend_on_an_earlier_rule(mini: Questionnaire) -> None:
+    """R03 fires on a high total only when the emergency rule R01 did not."""
+    assert assess(mini, ADULT).fired("R03") is not None
+    assert assess(mini, {**ADULT, "alarms": ("vomit_blood",)}).fired("R03") is None
+
+
+def test_why_lists_what_the_rule_read_with_labels(mini: Questionnaire) -> None:
+    """Explanations use the question's label and the answer as a person reads it."""
+    fired = assess(mini, {**ADULT, "dose_g": Decimal("15.5")}).fired("R02")
+    assert fired is not None
+    assert [(w.label, w.value) for w in fired.why] == [("Grams of glutamine per day", "15.5 g")]
+
+
+def test_no_rule_fired_means_info(mini: Questionnaire) -> None:
+    """With nothing to say, the overall urgency is the lowest."""
+    assert assess(mini, {"age": 30, "pain": 0}).urgency is Urgency.INFO
+
+
+def test_hidden_section_is_skipped_and_its_answers_never_count(mini: Questionnaire) -> None:
+    """Under 18 the symptoms section is hidden: its stale answers neither score nor fire."""
+    child = {**ADULT, "age": 10, "alarms": ("black_stool",), "dose_g": Decimal("50")}
+    result = assess(mini, child)
+    assert [s.id for s in result.path.sections] == ["about"]
+    assert result.rules == () and "alarms" not in result.answers
+    assert result.score("total") is not None and result.score("total").value == 0  # type: ignore[union-attr]
+
+
+def test_changing_a_hidden_answer_changes_nothing(mini: Questionnaire) -> None:
+    """pregnant is hidden for men: whatever it says, the assessment is the same."""
+    base = {**ADULT, "sex": "male"}
+    one, other = assess(mini, {**base, "pregnant": "yes"}), assess(mini, {**base, "pregnant": "no"})
+    assert one.answers == other.answers and one.scores == other.scores and one.rules == other.rules
+    assert "pregnant" not in visible_path(mini, base).question_ids
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+
+def answer_strategy(questionnaire: Questionnaire) -> st.SearchStrategy[dict[str, object]]:
+    """Any set of valid answers (each question answered or not)."""
+    fields: dict[str, st.SearchStrategy[object]] = {}
+    for qid, q in questionnaire.questions.items():
+        if q.type in (QuestionType.SCALE, QuestionType.INTEGER):
+            value: st.SearchStrategy[object] = st.integers(int(q.minimum or 0), int(q.maximum or 0))
+        elif q.type is QuestionType.NUMBER:
+            value = st.decimals(q.minimum, q.maximum, places=q.decimals, allow_nan=False)
+        elif q.type is QuestionType.MULTI:
+            value = st.lists(st.sampled_from([o.value for o in q.options]), unique=True).map(tuple)
+        elif q.type is QuestionType.TEXT:
+            value = st.text(max_size=q.max_length)
+        else:
+            value = st.sampled_from([o.value for o in q.options])
+        fields[qid] = value
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+MINI_Q = __import__("assessment.domain", fromlist=["load_questionnaire"]).load_questionnaire(
+    MINI, MINI_GUIDANCE
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer_strategy(MINI_Q))
+def test_any_valid_answers_assess_and_scores_stay_in_range(answers: dict[str, object]) -> None:
+    """Every answer set assesses without error and every score lies within its range and a band."""
+    result = assess(MINI_Q, answers)  # type: ignore[arg-type]
+    for score in result.scores:
+        assert score.score.minimum <= score.value <= score.score.maximum
+        assert score.band is not None
+    ranks = [r.urgency.rank for r in result.rules]
+    assert ranks == sorted(ranks)
+
+
+@settings(max_examples=100, deadline=None)
+@given(answer_strategy(MINI_Q), answer_strategy(MINI_Q))
+def test_hidden_answers_never_change_the_result(answers: dict[str, object], noise: dict[str, object]) -> None:
+    """Replacing every answer that is not on the visible path leaves the assessment unchanged."""
+    path = set(visible_path(MINI_Q, answers).question_ids)  # type: ignore[arg-type]
+    mixed = {
+        **{k: v for k, v in noise.items() if k not in path},
+        **{k: v for k, v in answers.items() if k in path},
+    }
+    one, other = assess(MINI_Q, answers), assess(MINI_Q, mixed)  # type: ignore[arg-type]
+    assert (one.answers, one.scores, one.rules) == (other.answers, other.scores, other.rules)
