@@ -71,5 +71,6 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Configuration error: SECRET_KEY is not set: set GUTCHECK_SECRET_KEY (or SECRET_KEY) to a long random value."
+        "Configuration error: SECRET_KEY is not set: "
+        "set GUTCHECK_SECRET_KEY (or SECRET_KEY) to a long random value."
     ]

@@ -214,7 +214,11 @@ class _Builder:
         out: list[Section] = []
         for item, line in _items(raw):
             m = self.r.mapping(
-                item, line, _named("section", item), allowed=SECTION_KEYS, required=("id", "title", "questions")
+                item,
+                line,
+                _named("section", item),
+                allowed=SECTION_KEYS,
+                required=("id", "title", "questions"),
             )
             if m is None:
                 continue
