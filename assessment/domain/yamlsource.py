@@ -12,6 +12,10 @@ from assessment.domain.errors import Problem
 BOOLEAN_WORDS = frozenset(w.lower() for w in ("yes", "no", "on", "off", "y", "n", "true", "false"))
 
 
+# libyaml's C parser is about 10x faster than the pure-Python one and keeps the same marks.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class Invalid:
     """Stands for a value that was already reported as a problem, so readers stay quiet about it."""
 
@@ -50,7 +54,7 @@ class LineList(list[Any]):
 
 def load_yaml(text: str, filename: str) -> tuple[Any, list[Problem]]:
     """Parse YAML safely into LineMap/LineList trees; return the tree and any problems found."""
-    loader = yaml.SafeLoader(text)
+    loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -69,7 +73,7 @@ def load_yaml(text: str, filename: str) -> tuple[Any, list[Problem]]:
     return tree, problems
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, filename: str, problems: list[Problem]) -> Any:
+def _convert(node: yaml.Node, loader: Any, filename: str, problems: list[Problem]) -> Any:
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
         problems.append(Problem(filename, line, f"unsupported YAML tag: {node.tag}"))
@@ -103,7 +107,7 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, filename: str, problems: 
     return _scalar(node, loader, filename, problems)
 
 
-def _scalar(node: yaml.Node, loader: yaml.SafeLoader, filename: str, problems: list[Problem]) -> Any:
+def _scalar(node: yaml.Node, loader: Any, filename: str, problems: list[Problem]) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         problems.append(Problem(filename, node.start_mark.line + 1, "a key must be a plain word"))
         return None

@@ -1,0 +1,55 @@
+"""Worked cases (tests/cases/*.yaml) run through the real questionnaire: scores, bands, rules, urgency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from assessment.config import ROOT
+from assessment.domain import Questionnaire
+from assessment.domain import assess
+from assessment.domain import load_questionnaire
+from assessment.domain import parse_answers
+
+CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def questionnaire() -> Questionnaire:
+    """The bundled questionnaire and guidance pages."""
+    return load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
+
+
+def load_case(path: Path) -> dict[str, Any]:
+    """Read one case file."""
+    case: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return case
+
+
+def raw_of(answers: dict[str, Any]) -> dict[str, list[object]]:
+    """Give case answers the shape of raw input: a list of values per question."""
+    return {k: list(v) if isinstance(v, list) else [v] for k, v in answers.items()}
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case(questionnaire: Questionnaire, path: Path) -> None:
+    """The case's answers parse cleanly and give exactly the expected scores, rules and urgency."""
+    case = load_case(path)
+    parsed = parse_answers(questionnaire, raw_of(case["answers"]))
+    assert parsed.errors == {} and parsed.unknown == ()
+    result = assess(questionnaire, parsed.answers)
+    for score_id, expected in case.get("scores", {}).items():
+        score = result.score(score_id)
+        assert score is not None and score.display == expected, score_id
+    for score_id, band in case.get("bands", {}).items():
+        score = result.score(score_id)
+        assert score is not None and score.band_label == band, score_id
+    fired = {r.id for r in result.rules}
+    assert set(case.get("fires", [])) <= fired, f"missing: {set(case['fires']) - fired}"
+    assert not set(case.get("not_fires", [])) & fired
+    assert result.urgency.value == case["urgency"]
+    if "exactly" in case:
+        assert fired == set(case["exactly"])
