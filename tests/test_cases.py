@@ -51,5 +51,11 @@ def test_case(questionnaire: Questionnaire, path: Path) -> None:
     assert set(case.get("fires", [])) <= fired, f"missing: {set(case['fires']) - fired}"
     assert not set(case.get("not_fires", [])) & fired
     assert result.urgency.value == case["urgency"]
+    for rule_id, urgency in case.get("urgencies", {}).items():
+        fired_rule = result.fired(rule_id)
+        assert fired_rule is not None and fired_rule.urgency.value == urgency, rule_id
+    for rule_id, words in case.get("messages", {}).items():
+        fired_rule = result.fired(rule_id)
+        assert fired_rule is not None and words in " ".join(fired_rule.message.split()), rule_id
     if "exactly" in case:
         assert fired == set(case["exactly"])
