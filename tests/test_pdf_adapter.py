@@ -173,14 +173,18 @@ def test_metadata_title_author_subject_are_set(renderer: PdfRenderer) -> None:
 
 def test_answers_json_attachment_round_trips_byte_for_byte(renderer: PdfRenderer) -> None:
     attachment = _answers_attachment()
+    # No extension, so only the given MIME type can end up in the PDF.
+    readme = Attachment("README", b"Import answers.json into Gut Check.\n", "How to use", "text/plain")
 
-    pdf = renderer.render(TWO_PAGES, attachments=[attachment])
+    pdf = renderer.render(TWO_PAGES, attachments=[attachment, readme])
 
     reader = PdfReader(io.BytesIO(pdf))
-    assert dict(reader.attachments) == {"answers.json": [attachment.data]}
-    filespec = reader.trailer["/Root"]["/Names"]["/EmbeddedFiles"]["/Names"][1].get_object()
-    assert filespec["/Desc"] == attachment.description
-    assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/application/json"
+    assert dict(reader.attachments) == {"answers.json": [attachment.data], "README": [readme.data]}
+    names = reader.trailer["/Root"]["/Names"]["/EmbeddedFiles"]["/Names"]
+    specs = {str(names[i]): names[i + 1].get_object() for i in range(0, len(names), 2)}
+    assert specs["answers.json"]["/Desc"] == attachment.description
+    assert specs["answers.json"]["/EF"]["/F"].get_object()["/Subtype"] == "/application/json"
+    assert specs["README"]["/EF"]["/F"].get_object()["/Subtype"] == "/text/plain"
 
 
 def test_escaped_hostile_text_prints_literally_and_fetches_nothing(
@@ -209,11 +213,15 @@ def test_unescaped_hostile_markup_is_refused_by_the_fetcher(spy_server: tuple[st
     head = (
         f'<link rel="stylesheet" href="{base}/s.css">'
         f'<link rel="attachment" href="file:///etc/passwd">'
-        f"<style>@import url({base}/i.css); h1 {{ background: url({base}/bg.png) }}</style>"
+        f'<link rel="attachment" href="file:///etc/hostname">'
+        f"<style>@import url({base}/i.css); h1 {{ background: url({base}/bg.png) }}"
+        f'@font-face {{ font-family: "X"; src: url({base}/f.ttf) }} p {{ font-family: "X" }}'
+        "</style>"
     )
     body = (
         f'<h1>Hostile</h1><img src="{base}/x" alt=""><img src="file:///etc/passwd" alt="">'
         f'<p><a rel="attachment" href="{base}/a">attached</a></p>'
+        f'<svg width="10" height="10"><image href="{base}/svg.png" width="10" height="10"/></svg>'
     )
     document = _doc(body, head)
     # Positive control: WeasyPrint's own fetcher does fetch these, so the spy server can see it.
@@ -232,8 +240,11 @@ def test_unescaped_hostile_markup_is_refused_by_the_fetcher(spy_server: tuple[st
     assert hits.count == 0
     assert list(reader.attachments) == []
     assert len(reader.pages[0].images) == 0
-    for url in (f"{base}/x", "file:///etc/passwd", f"{base}/s.css", f"{base}/i.css", f"{base}/a"):
-        assert url in renderer.refused
+    for path in ("x", "s.css", "i.css", "bg.png", "f.ttf", "a", "svg.png"):
+        assert f"{base}/{path}" in renderer.refused
+    assert "file:///etc/passwd" in renderer.refused
+    # Document-declared attachments are dropped before the fetcher is even asked.
+    assert "file:///etc/hostname" not in renderer.refused
 
 
 def test_fail_closed_renderer_stops_at_the_first_foreign_url(spy_server: tuple[str, _Hits]) -> None:

@@ -83,11 +83,12 @@ def _weasyprint() -> Any:
     """Import WeasyPrint on first use and quiet its logger (warnings name document content)."""
     import weasyprint
 
-    # SECURITY 2.2: WeasyPrint logs CSS warnings per render; keep only errors (refused resources).
+    # SECURITY 2.3: WeasyPrint logs CSS warnings per render; keep only errors (refused resources).
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return weasyprint
 
 
+@functools.cache
 def _make_fetcher_class() -> type:
     """Build the allowlist fetcher class; a function so WeasyPrint is imported only when needed."""
     from weasyprint.urls import FatalURLFetchingError
