@@ -1,0 +1,148 @@
+"""The clinician summary: what page 1 and the appendix show, worked out from an Assessment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from assessment.domain import Assessment
+from assessment.domain import FiredRule
+from assessment.domain import Question
+from assessment.domain import ScoreResult
+from assessment.domain import Urgency
+from assessment.domain import display_value
+
+# Page-1 blocks, by questionnaire section: a clinician reads these after alarms and scores.
+BLOCKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Glutamine", ("glutamine", "side_effects")),
+    ("Other supplements", ("supplements",)),
+    ("Conditions and medicines", ("health",)),
+    ("Diet and what was tried", ("food", "diet")),
+    ("In the person's own words", ("notes",)),
+)
+# Answers that say "nothing here" are left off page 1 (they stay in the appendix) to keep it short.
+NOTHING = frozenset({"never", "none", "no"})
+ALWAYS_SHOWN = frozenset({"glutamine_status"})
+NOT_ON_PAGE_ONE = frozenset({"summary_name"})
+URGENCY_WORDS = {
+    Urgency.EMERGENCY: "Emergency: get help now",
+    Urgency.SOON: "See a doctor soon",
+    Urgency.ROUTINE: "Mention at the next routine visit",
+    Urgency.INFO: "For information",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of a table: a label and a value."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A titled group of rows."""
+
+    title: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicianSummary:
+    """Everything the summary template prints, in reading order."""
+
+    title: str
+    questionnaire_id: str
+    version: str
+    completed: dt.date
+    name: str
+    age: str
+    urgency: Urgency
+    urgency_words: str
+    alarms: tuple[FiredRule, ...]
+    scores: tuple[ScoreResult, ...]
+    patterns: tuple[Row, ...]
+    blocks: tuple[Block, ...]
+    rules: tuple[FiredRule, ...]
+    appendix: tuple[Block, ...]
+
+
+def build_summary(assessment: Assessment, completed: dt.date) -> ClinicianSummary:
+    """Arrange an assessment for a two-minute read: red flags, scores, supplements, the person's words."""
+    questionnaire = assessment.questionnaire
+    answers = assessment.answers
+    name = answers.get("summary_name")
+    age = answers.get("age")
+    shown_scores = tuple(s for s in assessment.scores if s.score.show_value)
+    patterns = tuple(Row(s.score.label, s.band_label) for s in assessment.scores if not s.score.show_value)
+    alarms = tuple(r for r in assessment.rules if r.urgency in (Urgency.EMERGENCY, Urgency.SOON))
+    return ClinicianSummary(
+        title=questionnaire.meta.title,
+        questionnaire_id=questionnaire.meta.id,
+        version=questionnaire.meta.version,
+        completed=completed,
+        name=name if isinstance(name, str) else "",
+        age=str(age) if age is not None else "not given",
+        urgency=assessment.urgency,
+        urgency_words=URGENCY_WORDS[assessment.urgency],
+        alarms=alarms,
+        scores=shown_scores,
+        patterns=patterns,
+        blocks=_blocks(assessment),
+        rules=assessment.rules,
+        appendix=_appendix(assessment),
+    )
+
+
+def _blocks(assessment: Assessment) -> tuple[Block, ...]:
+    out = []
+    for title, section_ids in BLOCKS:
+        rows = []
+        for question in assessment.path.questions:
+            if question.section_id not in section_ids or question.id in NOT_ON_PAGE_ONE:
+                continue
+            value = assessment.answers.get(question.id)
+            if value is None or (_says_nothing(value) and question.id not in ALWAYS_SHOWN):
+                continue
+            rows.append(Row(question.label, display_value(question, value)))
+        if rows:
+            out.append(Block(title, tuple(rows)))
+    return tuple(out)
+
+
+def _says_nothing(value: object) -> bool:
+    if isinstance(value, tuple):
+        return not value or set(value) <= NOTHING
+    return value in NOTHING or value == 0
+
+
+def _appendix(assessment: Assessment) -> tuple[Block, ...]:
+    """Every question, with 'Not asked' (hidden) told apart from 'Not answered' and from 'No'."""
+    shown = set(assessment.path.question_ids)
+    blocks = []
+    for section in assessment.questionnaire.sections:
+        rows = tuple(Row(q.label, _appendix_value(q, assessment, shown)) for q in section.questions)
+        blocks.append(Block(section.title, rows))
+    return tuple(blocks)
+
+
+def _appendix_value(question: Question, assessment: Assessment, shown: set[str]) -> str:
+    if question.id not in shown:
+        return "Not asked"
+    value = assessment.answers.get(question.id)
+    if value is None:
+        return "Not answered"
+    return display_value(question, value)
+
+
+def answers_document(assessment: Assessment, completed: dt.date) -> bytes:
+    """The answers as a small JSON file that travels inside the PDF and can be loaded again."""
+    meta = assessment.questionnaire.meta
+    document = {
+        "questionnaire": {"id": meta.id, "version": meta.version},
+        "date": completed.isoformat(),
+        "answers": assessment.answers.to_json(),
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

@@ -1,0 +1,183 @@
+"""JSON API (contract of DESIGN 5): no cookies, no CSRF, JSON in and out, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+from flask import url_for
+
+from assessment.domain import Assessment
+from assessment.domain import Questionnaire
+from assessment.domain import assess
+from assessment.domain import parse_answers
+from assessment.domain import visible_path
+from assessment.web.openapi import openapi_document
+from assessment.web.report import RETRY_AFTER_SECONDS
+from assessment.web.report import SummaryBusy
+from assessment.web.report import pdf_response
+from assessment.web.report import summary_pdf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ApiError(Exception):
+    """An error answered as JSON with a status code."""
+
+    def __init__(self, status: int, error: str, message: str, errors: Mapping[str, list[str]] | None = None):
+        super().__init__(message)
+        self.status, self.error, self.message, self.errors = status, error, message, errors
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError) -> tuple[Response, int]:
+    """Answer an API error as JSON."""
+    body: dict[str, Any] = {"error": exc.error, "message": exc.message}
+    if exc.errors is not None:
+        body["errors"] = exc.errors
+    return jsonify(body), exc.status
+
+
+def questionnaire() -> Questionnaire:
+    """Return the app's checked questionnaire."""
+    found: Questionnaire = current_app.extensions["questionnaire"]
+    return found
+
+
+def read_answers() -> Assessment:
+    """Parse the request body with the same parser as the forms; raise ApiError on bad input."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send the answers as application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "malformed_json", "The body is not valid JSON.")
+    if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
+        raise ApiError(400, "bad_request", 'Send an object like {"answers": {"question_id": value}}.')
+    q = questionnaire()
+    raw = {key: value if isinstance(value, list) else [value] for key, value in body["answers"].items()}
+    parsed = parse_answers(q, raw)
+    errors: dict[str, list[str]] = {qid: list(messages) for qid, messages in parsed.errors.items()}
+    for qid in parsed.unknown:
+        errors[qid] = ["There is no question with this id."]
+    for question in visible_path(q, parsed.answers).questions:
+        if question.required and question.id not in parsed.answers and question.id not in errors:
+            errors[question.id] = ["This question needs an answer."]
+    if errors:
+        raise ApiError(422, "invalid_answers", "Some answers are missing or not valid.", errors)
+    return assess(q, parsed.answers)
+
+
+def assessment_json(assessment: Assessment) -> dict[str, Any]:
+    """Describe an assessment as the contract's JSON."""
+    meta = assessment.questionnaire.meta
+    return {
+        "questionnaire": {"id": meta.id, "version": meta.version},
+        "urgency": assessment.urgency.value,
+        "scores": [
+            {
+                "id": s.id,
+                "label": s.score.label,
+                "value": float(s.value) if s.score.decimals else int(s.value),
+                "band": s.band_label,
+                "unvalidated": s.score.unvalidated,
+            }
+            for s in assessment.scores
+        ],
+        "rules": [
+            {
+                "id": r.id,
+                "urgency": r.urgency.value,
+                "guidance": r.guidance,
+                "guidance_url": url_for("guidance.page", slug=r.guidance, _external=False),
+                "message": r.message,
+                "why": [{"label": w.label, "value": w.value} for w in r.why],
+            }
+            for r in assessment.rules
+        ],
+        "path": list(assessment.path.question_ids),
+    }
+
+
+def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
+    """Describe the questionnaire: sections, questions, options, scores and bands."""
+
+    def number(value: Any) -> float | int | None:
+        return None if value is None else (int(value) if value == int(value) else float(value))
+
+    return {
+        "meta": {"id": q.meta.id, "version": q.meta.version, "title": q.meta.title, "recall": q.meta.recall},
+        "sections": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "intro": s.intro,
+                "visible_if": s.visible_if.source if s.visible_if else None,
+                "questions": [
+                    {
+                        "id": x.id,
+                        "type": x.type.value,
+                        "label": x.label,
+                        "hint": x.hint,
+                        "required": x.required,
+                        "visible_if": x.visible_if.source if x.visible_if else None,
+                        "options": [{"value": o.value, "label": o.label} for o in x.options],
+                        "exclusive": list(x.exclusive),
+                        "min": number(x.minimum),
+                        "max": number(x.maximum),
+                        "unit": x.unit,
+                        "max_length": x.max_length or None,
+                    }
+                    for x in s.questions
+                ],
+            }
+            for s in q.sections
+        ],
+        "scores": [
+            {
+                "id": s.id,
+                "label": s.label,
+                "range": [number(s.minimum), number(s.maximum)],
+                "unvalidated": s.unvalidated,
+                "bands": [
+                    {"min": number(b.minimum), "max": number(b.maximum), "label": b.label} for b in s.bands
+                ],
+            }
+            for s in q.scores
+        ],
+    }
+
+
+@bp.post("/assessments")
+def assessments() -> Response:
+    """Score answers and list the rules that apply, with their urgency and why."""
+    return jsonify(assessment_json(read_answers()))
+
+
+@bp.post("/report")
+def report() -> Response:
+    """Return the PDF summary for the posted answers."""
+    assessment = read_answers()
+    try:
+        return pdf_response(summary_pdf(assessment))
+    except SummaryBusy:
+        response = jsonify({"error": "busy", "message": "Too many summaries are being made. Try again soon."})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+@bp.get("/questionnaire")
+def questionnaire_definition() -> Response:
+    """Return the questionnaire definition."""
+    return jsonify(questionnaire_json(questionnaire()))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI 3.1 document."""
+    return jsonify(openapi_document(questionnaire().meta.version))

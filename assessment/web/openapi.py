@@ -1,0 +1,237 @@
+"""The OpenAPI 3.1 document of the JSON API; tests validate real responses against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+URGENCIES = ["emergency", "soon", "routine", "info"]
+
+_ANSWER_VALUE: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "array", "items": {"type": "string"}},
+    ]
+}
+
+SCHEMAS: dict[str, Any] = {
+    "AnswersRequest": {
+        "type": "object",
+        "required": ["answers"],
+        "properties": {
+            "answers": {
+                "type": "object",
+                "description": "Question id to answer: a number, an option value, text, or a list.",
+                "additionalProperties": _ANSWER_VALUE,
+            }
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    },
+    "ValidationErrors": {
+        "type": "object",
+        "required": ["error", "message", "errors"],
+        "properties": {
+            "error": {"const": "invalid_answers"},
+            "message": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        },
+    },
+    "Why": {
+        "type": "object",
+        "required": ["label", "value"],
+        "properties": {"label": {"type": "string"}, "value": {"type": "string"}},
+    },
+    "Score": {
+        "type": "object",
+        "required": ["id", "label", "value", "band", "unvalidated"],
+        "properties": {
+            "id": {"type": "string"},
+            "label": {"type": "string"},
+            "value": {"type": "number"},
+            "band": {"type": "string"},
+            "unvalidated": {"type": "boolean"},
+        },
+    },
+    "FiredRule": {
+        "type": "object",
+        "required": ["id", "urgency", "guidance", "guidance_url", "message", "why"],
+        "properties": {
+            "id": {"type": "string"},
+            "urgency": {"enum": URGENCIES},
+            "guidance": {"type": "string"},
+            "guidance_url": {"type": "string"},
+            "message": {"type": "string"},
+            "why": {"type": "array", "items": {"$ref": "#/components/schemas/Why"}},
+        },
+    },
+    "Assessment": {
+        "type": "object",
+        "required": ["questionnaire", "urgency", "scores", "rules", "path"],
+        "properties": {
+            "questionnaire": {
+                "type": "object",
+                "required": ["id", "version"],
+                "properties": {"id": {"type": "string"}, "version": {"type": "string"}},
+            },
+            "urgency": {"enum": URGENCIES},
+            "scores": {"type": "array", "items": {"$ref": "#/components/schemas/Score"}},
+            "rules": {"type": "array", "items": {"$ref": "#/components/schemas/FiredRule"}},
+            "path": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Questionnaire": {
+        "type": "object",
+        "required": ["meta", "sections", "scores"],
+        "properties": {
+            "meta": {"type": "object"},
+            "sections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "title", "questions"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "questions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "type", "label", "required"],
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "type": {
+                                        "enum": [
+                                            "scale",
+                                            "integer",
+                                            "number",
+                                            "single",
+                                            "multi",
+                                            "yes_no",
+                                            "text",
+                                        ]
+                                    },
+                                    "label": {"type": "string"},
+                                    "required": {"type": "boolean"},
+                                    "options": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["value", "label"],
+                                            "properties": {
+                                                "value": {"type": "string"},
+                                                "label": {"type": "string"},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "scores": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+
+def _error_responses(*codes: int) -> dict[str, Any]:
+    reasons = {
+        400: "Malformed JSON or a body that is not an object with 'answers'",
+        413: "Body over the size limit",
+        415: "Content-Type is not application/json",
+        503: "Too many summaries being made now; retry after the Retry-After seconds",
+    }
+    return {
+        str(code): {
+            "description": reasons[code],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code in codes
+    }
+
+
+_JSON_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnswersRequest"}}},
+}
+_UNPROCESSABLE = {
+    "422": {
+        "description": "Some answers are not valid; messages per question id",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrors"}}},
+    }
+}
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document for this questionnaire version."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Gut Check API",
+            "version": version,
+            "description": "Score answers and make the doctor-visit summary. Educational; not a diagnosis. "
+            "Nothing sent is stored.",
+        },
+        "paths": {
+            "/api/v1/assessments": {
+                "post": {
+                    "summary": "Assess a set of answers",
+                    "requestBody": _JSON_BODY,
+                    "responses": {
+                        "200": {
+                            "description": "Scores, fired rules and the visible path",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}
+                            },
+                        },
+                        **_UNPROCESSABLE,
+                        **_error_responses(400, 413, 415),
+                    },
+                }
+            },
+            "/api/v1/report": {
+                "post": {
+                    "summary": "Make the PDF summary for a set of answers",
+                    "requestBody": _JSON_BODY,
+                    "responses": {
+                        "200": {
+                            "description": "The PDF summary",
+                            "content": {
+                                "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+                            },
+                        },
+                        **_UNPROCESSABLE,
+                        **_error_responses(400, 413, 415, 503),
+                    },
+                }
+            },
+            "/api/v1/questionnaire": {
+                "get": {
+                    "summary": "The questionnaire definition",
+                    "responses": {
+                        "200": {
+                            "description": "Sections, questions, options, scores and bands",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Questionnaire"}}
+                            },
+                        }
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,108 @@
+"""GET /report.pdf: the clinician summary of the session's answers, made by the PDF adapter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from assessment.domain import Assessment
+from assessment.domain import assess
+from assessment.report import Attachment
+from assessment.report import PdfRenderer
+from assessment.report import RenderBusy
+from assessment.report import RenderTimeout
+from assessment.report.summary import URGENCY_WORDS
+from assessment.report.summary import answers_document
+from assessment.report.summary import build_summary
+from assessment.web.answers_store import load_answers
+
+bp = Blueprint("report", __name__)
+_renderer_lock = threading.Lock()
+RETRY_AFTER_SECONDS = 5
+
+
+class SummaryBusy(Exception):
+    """Every render slot of this process is taken, or the render ran past its time."""
+
+
+def renderer(app: Flask) -> PdfRenderer:
+    """Return this process's renderer, made once: CSS parsed and fonts loaded a single time."""
+    found = app.extensions.get("pdf_renderer")
+    if found is None:
+        with _renderer_lock:
+            found = app.extensions.get("pdf_renderer")
+            if found is None:
+                found = PdfRenderer(
+                    max_concurrent=int(app.config["PDF_MAX_CONCURRENT"]),
+                    timeout_s=float(app.config["PDF_TIMEOUT_SECONDS"]),
+                )
+                app.extensions["pdf_renderer"] = found
+    return found
+
+
+def summary_pdf(assessment: Assessment, today: dt.date | None = None) -> bytes:
+    """Render the summary PDF with the answers embedded as answers.json; raise SummaryBusy."""
+    completed = today or dt.date.today()
+    summary = build_summary(assessment, completed)
+    html = render_template(
+        "report/summary.html",
+        s=summary,
+        urgency_words=URGENCY_WORDS,
+        recall=assessment.questionnaire.meta.recall or "recently",
+    )
+    attachment = Attachment(
+        name="answers.json",
+        data=answers_document(assessment, completed),
+        description="The answers in this summary; load this PDF in Gut Check to continue.",
+        mime="application/json",
+    )
+    try:
+        return renderer(current_app._get_current_object()).render(  # type: ignore[attr-defined]
+            html,
+            attachments=[attachment],
+            title=f"{summary.title}: summary for your doctor",
+            author="Patient-completed",
+            subject="Gut symptoms and supplements; patient-completed, not a diagnosis",
+        )
+    except (RenderBusy, RenderTimeout) as exc:
+        raise SummaryBusy(str(exc)) from exc
+
+
+def pdf_response(data: bytes, today: dt.date | None = None) -> Response:
+    """Wrap PDF bytes as a download that is never cached."""
+    name = f"gut-check-summary-{(today or dt.date.today()).isoformat()}.pdf"
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def busy_response() -> Response:
+    """503 at once with Retry-After, rather than a long queue."""
+    response = Response(render_template("errors/busy.html"), status=503, mimetype="text/html")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@bp.get("/report.pdf")
+def report_pdf() -> BaseResponse:
+    """Download the summary for a doctor visit, made from this session's answers."""
+    answers = load_answers()
+    if not answers:
+        flash("There are no answers to summarise yet. Start the questionnaire first.")
+        return redirect(url_for("questionnaire.start"))
+    assessment = assess(current_app.extensions["questionnaire"], answers)
+    try:
+        return pdf_response(summary_pdf(assessment))
+    except SummaryBusy:
+        return busy_response()

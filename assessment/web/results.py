@@ -1,0 +1,129 @@
+"""The results page: urgency first, then scores (chart and table), then guidance cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import Blueprint
+from flask import render_template
+from werkzeug.wrappers import Response
+
+from assessment.domain import FiredRule
+from assessment.domain import ScoreResult
+from assessment.domain import Urgency
+from assessment.domain import assess
+from assessment.web import answers_store
+from assessment.web import flow
+
+bp = Blueprint("results", __name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BandView:
+    """One band of a score's bar: where it starts and how wide it is, in percent of the range."""
+
+    label: str
+    low: str
+    high: str
+    x: str
+    width: str
+    index: int
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreView:
+    """A score as the chart and the table show it."""
+
+    result: ScoreResult
+    bands: tuple[BandView, ...]
+    marker: str
+
+    @property
+    def label(self) -> str:
+        """Return the score's label."""
+        return self.result.score.label
+
+    @property
+    def maximum_text(self) -> str:
+        """Return the top of the score's range as text."""
+        return _plain(self.result.score.maximum)
+
+    @property
+    def range_text(self) -> str:
+        """Return the score's range as text, like '0 to 10'."""
+        return f"{_plain(self.result.score.minimum)} to {_plain(self.result.score.maximum)}"
+
+
+@bp.get("/results")
+def results() -> Response | str:
+    """Show the assessment of the stored answers; redirect when required answers are missing."""
+    questionnaire = answers_store.questionnaire()
+    answers = answers_store.load_answers()
+    blocked = flow.require_complete(questionnaire, answers)
+    if blocked is not None:
+        return blocked
+    assessment = assess(questionnaire, answers)
+    banner_urgency = assessment.urgency if assessment.urgency in (Urgency.EMERGENCY, Urgency.SOON) else None
+    banner = [r for r in assessment.shown_rules if banner_urgency is not None and r.urgency is banner_urgency]
+    cards = [r for r in assessment.shown_rules if r not in banner]
+    return render_template(
+        "results/results.html",
+        assessment=assessment,
+        banner_urgency=banner_urgency.value if banner_urgency else "routine",
+        banner=banner,
+        cards=cards,
+        held_back=assessment.held_back_rules,
+        scores=[_score_view(result) for result in assessment.scores],
+        pages=questionnaire.guidance,
+        title_of=_title_of,
+    )
+
+
+def _title_of(fired: FiredRule) -> str:
+    """Return a card's heading: the rule's own title, else its guidance page's title."""
+    if fired.rule.title:
+        return fired.rule.title
+    page = answers_store.questionnaire().guidance.get(fired.guidance)
+    return page.title if page else "Guidance"
+
+
+def _score_view(result: ScoreResult) -> ScoreView:
+    """Place a score's bands and value on a 0-100 scale for the inline SVG bar."""
+    score = result.score
+    span = score.maximum - score.minimum
+    bands = []
+    for index, band in enumerate(score.bands):
+        start = _percent(band.minimum - score.minimum, span)
+        # Bands meet at the next step of the score's precision (2.9 then 3.0), so stretch each one
+        # to the next band's start to leave no visual gap.
+        following = score.bands[index + 1].minimum if index + 1 < len(score.bands) else score.maximum
+        end = _percent(following - score.minimum, span)
+        bands.append(
+            BandView(
+                label=band.label,
+                low=_plain(band.minimum),
+                high=_plain(band.maximum),
+                x=_fmt(start),
+                width=_fmt(max(end - start, Decimal(0))),
+                index=index,
+                current=result.band is band,
+            )
+        )
+    marker = _percent(result.value - score.minimum, span)
+    return ScoreView(result, tuple(bands), _fmt(min(max(marker, Decimal(0)), Decimal(100))))
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    return part * 100 / whole if whole else Decimal(0)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _plain(number: Decimal) -> str:
+    if number == number.to_integral_value():
+        return str(int(number))
+    return str(number.normalize())
