@@ -61,6 +61,16 @@ class Expression:
         """Evaluate as a condition."""
         return bool(self.rule.evaluate(env))
 
+    def reads_that_held(self, env: Mapping[str, Record]) -> tuple[Ref, ...]:
+        """For a condition that holds, the names read by the parts of it that were true.
+
+        In 'a or b' only the true side explains why a rule fired: listing what the false side
+        read ("blood: none") would only add noise to "why you see this".
+        """
+        nodes = _true_parts(self.rule.statement.expression, env)
+        refs = dict.fromkeys(ref for node in nodes for part in _walk(node) if (ref := _ref(part)))
+        return tuple(refs) or self.reads
+
 
 class ExpressionProblem(Exception):
     """An expression an author wrote cannot be used; the message says why in plain words."""
@@ -168,6 +178,17 @@ def _walk(node: Any) -> Iterator[Any]:
             for item in child:
                 if isinstance(item, re_ast.ExpressionBase):
                     yield from _walk(item)
+
+
+def _true_parts(node: Any, env: Mapping[str, Record]) -> list[Any]:
+    """Split a true condition at 'and'/'or' into the parts that were true."""
+    if isinstance(node, re_ast.LogicExpression) and node.type == "or":
+        return [
+            part for side in (node.left, node.right) if side.evaluate(env) for part in _true_parts(side, env)
+        ]
+    if isinstance(node, re_ast.LogicExpression) and node.type == "and":
+        return [*_true_parts(node.left, env), *_true_parts(node.right, env)]
+    return [node]
 
 
 def _ref(node: Any) -> Ref | None:

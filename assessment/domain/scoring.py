@@ -11,8 +11,8 @@ from typing import Any
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
-from assessment.domain.expressions import Expression
 from assessment.domain.expressions import Record
+from assessment.domain.expressions import Ref
 from assessment.domain.expressions import as_decimal
 from assessment.domain.model import Band
 from assessment.domain.model import Question
@@ -227,39 +227,39 @@ def _fire(
     answers: Answers,
     scores: Mapping[str, Decimal],
 ) -> FiredRule:
-    urgency, message, reads = rule.urgency, rule.message, [rule.when]
+    urgency, message, reads = rule.urgency, rule.message, list(rule.when.reads_that_held(env))
     for variant in rule.variants:
         if variant.when.matches(env):
             urgency = variant.urgency or urgency
             message = variant.message or message
-            reads.append(variant.when)
+            reads.extend(variant.when.reads_that_held(env))
             break
     return FiredRule(rule, urgency, message, explain(reads, questionnaire, answers, scores))
 
 
 def explain(
-    expressions: list[Expression],
+    reads: list[Ref],
     questionnaire: Questionnaire,
     answers: Answers,
     scores: Mapping[str, Decimal],
 ) -> tuple[Why, ...]:
-    """List the answers and scores the expressions read, with their labels and values."""
+    """List the answers and scores a fired rule read, with their labels and values."""
     out: dict[str, Why] = {}
     score_by_id = {s.id: s for s in questionnaire.scores}
-    for expr in expressions:
-        for ref in expr.reads:
-            key = f"{ref.namespace}.{ref.name}"
-            if key in out or ref.namespace == "rules":
-                continue
-            if ref.namespace in ("answers", "points"):
-                question = questionnaire.questions[ref.name]
-                value = answers.get(ref.name)
-                shown = display_value(question, value) if value is not None else "not answered"
-                out[f"answers.{ref.name}"] = Why(question.label, shown)
-            elif ref.namespace == "scores" and ref.name in scores:
-                score = score_by_id[ref.name]
-                rounded = round_half_up(scores[ref.name], score.decimals)
-                out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
+    for ref in reads:
+        # points.X explains itself through the answer to X.
+        key = f"answers.{ref.name}" if ref.namespace == "points" else f"{ref.namespace}.{ref.name}"
+        if key in out or ref.namespace == "rules":
+            continue
+        if ref.namespace in ("answers", "points"):
+            question = questionnaire.questions[ref.name]
+            value = answers.get(ref.name)
+            shown = display_value(question, value) if value is not None else "not answered"
+            out[key] = Why(question.label, shown)
+        elif ref.namespace == "scores" and ref.name in scores:
+            score = score_by_id[ref.name]
+            rounded = round_half_up(scores[ref.name], score.decimals)
+            out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
     return tuple(out.values())
 
 

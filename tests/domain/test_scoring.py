@@ -131,3 +131,19 @@ def test_hidden_answers_never_change_the_result(answers: dict[str, object], nois
     }
     one, other = assess(MINI_Q, answers), assess(MINI_Q, mixed)  # type: ignore[arg-type]
     assert (one.answers, one.scores, one.rules) == (other.answers, other.scores, other.rules)
+
+
+def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:
+    """R01 reads blood or the now-alarms: for P3 (confusion, no blood) only the alarm explains it."""
+    import yaml
+
+    from assessment.config import ROOT
+    from assessment.domain import load_questionnaire
+    from assessment.domain import parse_answers
+
+    real = load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
+    case = yaml.safe_load((ROOT / "tests" / "cases" / "p3_linda.yaml").read_text())
+    raw = {k: v if isinstance(v, list) else [v] for k, v in case["answers"].items()}
+    fired = assess(real, parse_answers(real, raw).answers).fired("R01")
+    assert fired is not None
+    assert [w.value for w in fired.why] == ["Confusion, or unusual sleepiness"]
