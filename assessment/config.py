@@ -19,6 +19,8 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SECURE": False,
     # Forms are small; an upload of a saved answers file or summary PDF is the largest body.
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # One saved answers file or summary PDF (ours are under 100 KB); read in memory, never to disk.
+    "MAX_UPLOAD_BYTES": 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 400,
     "WTF_CSRF_TIME_LIMIT": 3600,

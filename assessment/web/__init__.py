@@ -9,12 +9,15 @@ from flask_wtf.csrf import CSRFProtect
 
 from assessment.web import headers
 from assessment.web.crypto_session import EncryptedSessionInterface
+from assessment.web.uploads import InMemoryRequest
 
 csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
     """Wire the session, CSRF, headers, guidance, blueprints and error pages into the app."""
+    # Uploaded files (a saved answers file) are kept in memory, never spooled to a temporary file.
+    app.request_class = InMemoryRequest
     app.session_interface = EncryptedSessionInterface()
     csrf.init_app(app)
     headers.init_app(app)
@@ -24,6 +27,7 @@ def init_app(app: Flask) -> None:
     from assessment.web import errors
     from assessment.web import guidance
     from assessment.web import health
+    from assessment.web import portable
     from assessment.web import questionnaire
     from assessment.web import report
     from assessment.web import results
@@ -33,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(results.bp)
     app.register_blueprint(guidance.bp)
     app.register_blueprint(report.bp)
+    app.register_blueprint(portable.bp)
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.
     csrf.exempt(api.bp)

@@ -69,9 +69,17 @@ def init_app(app: Flask) -> None:
     app.extensions["gutcheck_conditions"] = conditions
 
 
+UPLOAD_ACCEPT = ".json,.pdf,application/json,application/pdf"
+
+
 @bp.get("/")
 def start() -> str:
     """Show what the tool is and is not, and the way in."""
+    return start_page()
+
+
+def start_page(upload_error: str = "") -> str:
+    """Render the start page, with a message about a saved file that could not be used, if any."""
     questionnaire = answers_store.questionnaire()
     answers = answers_store.load_answers()
     path = visible_path(questionnaire, answers)
@@ -86,6 +94,8 @@ def start() -> str:
         resume_url=resume_url,
         has_answers=bool(answers),
         sections=len(path.sections),
+        upload_error=upload_error,
+        upload_accept=UPLOAD_ACCEPT,
     )
 
 
