@@ -8,7 +8,7 @@ TEST_DEBS := chromium poppler-utils libatomic1
 BENCH_DEBS := wrk
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench load lint clean deps-runtime deps-test
+.PHONY: run test check bench load lint clean deps-runtime deps-test screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -67,3 +67,6 @@ load: deps-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+screenshots: deps-test
+	$(PY) -m docs.screenshots

@@ -1,0 +1,57 @@
+"""Take the README screenshots: start page, a question page with an error, results, PDF page 1.
+
+Run with `make screenshots`: the real app under gunicorn, Debian's headless Chromium, pdftoppm.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from bench.server import gunicorn
+from tests.browser.browser_flow import complete_flow
+from tests.browser.browser_flow import download_pdf
+from tests.browser.browser_flow import load_case
+from tests.browser.browser_flow import start
+
+OUT = Path(__file__).parent / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+def main() -> None:
+    """Capture the pages a person sees on a phone-sized screen, and page 1 of a summary."""
+    OUT.mkdir(exist_ok=True)
+    with gunicorn(workers=1) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=PHONE).new_page()
+        page.goto(server.base_url + "/")
+        page.screenshot(path=str(OUT / "start.png"), full_page=True)
+        start(page, server.base_url)
+        page.locator("form button[type=submit], form input[type=submit]").last.click()
+        page.wait_for_load_state()
+        page.screenshot(path=str(OUT / "question-error.png"))
+        page = browser.new_context(viewport=PHONE, accept_downloads=True).new_page()
+        complete_flow(page, server.base_url, load_case("p3_linda"))
+        page.screenshot(path=str(OUT / "results.png"))
+        _, pdf = download_pdf(page)
+        browser.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf_path = Path(tmp) / "summary.pdf"
+        pdf_path.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf_path),
+             str(OUT / "summary-page1")],
+            check=True,
+        )
+    print(f"Screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
