@@ -1,0 +1,858 @@
+"""The clinician summary PDF, read back from the real bytes (pypdf, poppler) for personas P1-P3.
+
+Covers issue 6: page 1 (header, alarm box, overall urgency, scores, bowel pattern, glutamine,
+conditions), fired rules, the appendix ("Not asked" told apart from "No"), page X of Y and the
+footer, tagging and metadata, the answers.json attachment; GET /report.pdf and POST /api/v1/report
+(headers, busy, timeout, concurrency); and hostile or unusual free text (SECURITY 4, rows 15-18,
+24-26). Each persona's PDF is rendered once per module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import subprocess
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
+from werkzeug.test import TestResponse
+
+from assessment import create_app
+from assessment.domain import Questionnaire
+from assessment.report import RenderBusy
+from assessment.web.report import renderer
+from tests.web.conftest import Respondent
+
+CASES = Path(__file__).parent / "cases"
+PERSONAS = ("p1_emma", "p2_raj", "p3_linda")
+SECRET = "report-pdf-tests-secret-key-0123456789"
+DISCLAIMER = "Patient-completed. Not a diagnosis."
+APPENDIX_HEADING = "Appendix: every answer"
+
+# Answers to questions that are hidden for P2 (a man who takes no probiotic and cut out no food):
+# posted on purpose, they must be dropped from the PDF and from answers.json.
+P2_HIDDEN_EXTRAS: dict[str, Any] = {
+    "pregnancy": "pregnant",
+    "probiotic_product": "Hidden-Brand-Probiotic",
+    "foods_cut_weeks": 6,
+}
+
+# Alarm box (CONTENT 6.2): the persona's emergency and soon rules, by id, with their urgency.
+ALARMS: dict[str, dict[str, str]] = {
+    "p1_emma": {},
+    "p2_raj": {"R04": "soon", "R05": "soon", "R06": "soon"},
+    "p3_linda": {"R01": "emergency", "R03": "emergency", "R09": "soon", "R15": "soon"},
+}
+# The words the summary prints for each urgency (fixed here so a wrong mapping fails).
+URGENCY_TEXT = {
+    "emergency": "Emergency: get help now",
+    "soon": "See a doctor soon",
+    "routine": "Mention at the next routine visit",
+    "info": "For information",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def squash(text: str) -> str:
+    """Remove all whitespace, so pypdf's line wrapping inside the PDF does not matter."""
+    return "".join(text.split())
+
+
+def pair(label: str, value: str) -> str:
+    """A table row as it reads in the extracted text: the label directly followed by the value."""
+    return squash(label) + squash(value)
+
+
+def load_case(name: str) -> dict[str, Any]:
+    """Read a persona's case file."""
+    case: dict[str, Any] = yaml.safe_load((CASES / f"{name}.yaml").read_text(encoding="utf-8"))
+    return case
+
+
+def pdf_texts(pdf: bytes) -> list[str]:
+    """Extract every page's text with pypdf."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def tool(name: str) -> str:
+    """Return the path of a poppler tool; poppler-utils is a test dependency (Makefile TEST_DEBS)."""
+    found = shutil.which(name)
+    assert found, f"{name} is missing: install poppler-utils"
+    return found
+
+
+def pdfinfo(path: Path) -> dict[str, str]:
+    """Run pdfinfo and return its fields."""
+    out = subprocess.run([tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+
+
+def pdftotext(pdf: bytes, tmp_path: Path) -> str:
+    """Extract the text with poppler (it reads WeasyPrint's custom CMaps that pypdf misreads)."""
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    out: str = subprocess.run(
+        [tool("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return out
+
+
+def attachments(pdf: bytes) -> dict[str, list[bytes]]:
+    """Return the PDF's embedded files by name."""
+    return {name: list(data) for name, data in PdfReader(io.BytesIO(pdf)).attachments.items()}
+
+
+def answers_json(pdf: bytes) -> dict[str, Any]:
+    """Parse the single answers.json attachment."""
+    found = attachments(pdf)
+    assert list(found) == ["answers.json"] and len(found["answers.json"]) == 1, found.keys()
+    document: dict[str, Any] = json.loads(found["answers.json"][0].decode("utf-8"))
+    return document
+
+
+def filename_date(response: TestResponse) -> dt.date:
+    """Return the date in the download's file name, checking the whole header on the way."""
+    header = response.headers["Content-Disposition"]
+    match = re.fullmatch(r'attachment; filename="gut-check-summary-(\d{4}-\d{2}-\d{2})\.pdf"', header)
+    assert match, header
+    return dt.date.fromisoformat(match.group(1))
+
+
+def long_dates(day: dt.date) -> set[str]:
+    """The header's date as "26 November 2026" (a leading zero on the day is accepted too)."""
+    return {squash(f"{day.day} {day:%B %Y}"), squash(f"{day:%d %B %Y}")}
+
+
+def make_app(**config: Any) -> Flask:
+    """The real app on the bundled questionnaire, CSRF on."""
+    return create_app({"TESTING": True, "SECRET_KEY": SECRET, **config})
+
+
+def answered_client(app: Flask, answers: dict[str, Any]) -> FlaskClient:
+    """A client whose session holds `answers`, given through the real forms with CSRF tokens."""
+    client = app.test_client()
+    Respondent(client).complete(answers)
+    return client
+
+
+@dataclass
+class Rendered:
+    """One persona's summary: what was posted, what came back, and its text."""
+
+    name: str
+    case: dict[str, Any]
+    posted: dict[str, Any]
+    assessment: dict[str, Any]
+    response: TestResponse
+    pdf: bytes
+    path: Path
+    completed: dt.date
+    pages: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.pages)
+
+    @property
+    def summary_part(self) -> str:
+        """Everything before the appendix, whitespace removed."""
+        return squash(self.text.split(APPENDIX_HEADING, 1)[0])
+
+    @property
+    def appendix_part(self) -> str:
+        """The appendix, whitespace removed."""
+        parts = self.text.split(APPENDIX_HEADING, 1)
+        assert len(parts) == 2, "the PDF has no appendix"
+        return squash(parts[1])
+
+    @property
+    def page_one(self) -> str:
+        return squash(self.pages[0])
+
+    @property
+    def alarm_box(self) -> str:
+        """Page 1 between the alarm heading and the overall urgency."""
+        match = re.search("Alarmfeatures(.*?)Overall:", self.page_one)
+        assert match, "page 1 has no alarm box followed by the overall urgency"
+        return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def app() -> Flask:
+    """One app for the module, so its renderer (CSS parsed, fonts loaded) is made once."""
+    return make_app()
+
+
+@pytest.fixture(scope="module")
+def questionnaire(app: Flask) -> Questionnaire:
+    """The questionnaire the app serves."""
+    found: Questionnaire = app.extensions["questionnaire"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def rendered(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
+    """P1-P3 summaries made through POST /api/v1/report, once per module."""
+    client = app.test_client()
+    folder = tmp_path_factory.mktemp("personas")
+    out = {}
+    for name in PERSONAS:
+        case = load_case(name)
+        posted = dict(case["answers"], **(P2_HIDDEN_EXTRAS if name == "p2_raj" else {}))
+        assessment = client.post("/api/v1/assessments", json={"answers": posted})
+        assert assessment.status_code == 200, assessment.get_json()
+        response = client.post("/api/v1/report", json={"answers": posted})
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        pdf = response.get_data()
+        path = folder / f"{name}.pdf"
+        path.write_bytes(pdf)
+        out[name] = Rendered(
+            name=name,
+            case=case,
+            posted=posted,
+            assessment=assessment.get_json(),
+            response=response,
+            pdf=pdf,
+            path=path,
+            completed=filename_date(response),
+            pages=pdf_texts(pdf),
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def session_p3(app: Flask) -> tuple[FlaskClient, TestResponse]:
+    """P3 answered through the real forms, then GET /report.pdf from the session."""
+    client = answered_client(app, load_case("p3_linda")["answers"])
+    response = client.get("/report.pdf")
+    assert response.status_code == 200, response.status
+    return client, response
+
+
+def label(questionnaire: Questionnaire, qid: str) -> str:
+    return questionnaire.questions[qid].label
+
+
+def option(questionnaire: Questionnaire, qid: str, value: str) -> str:
+    """The printed label of one option of a question."""
+    for opt in questionnaire.questions[qid].options:
+        if opt.value == value:
+            return opt.label
+    raise AssertionError(f"{qid} has no option {value}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Personas: what the PDF says
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_page_one_header_has_disclaimer_age_name_and_completion_date(
+    rendered: dict[str, Rendered], name: str
+) -> None:
+    r = rendered[name]
+    header = r.page_one.split("Alarmfeatures", 1)[0]
+    assert squash(DISCLAIMER) in header
+    assert f"Age{r.case['answers']['age']}" in header
+    assert "Namenotgiven" in header  # no summary_name in the personas
+    assert any(f"Completed{d}" in header for d in long_dates(r.completed)), header
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_alarm_box_lists_emergency_and_soon_rules_or_says_none(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
+) -> None:
+    r = rendered[name]
+    box = r.alarm_box
+    rules = {rule.id: rule for rule in questionnaire.rules}
+    expected = ALARMS[name]
+    if not expected:
+        assert "Noalarmfeaturesreported" in box
+        assert squash(URGENCY_TEXT["emergency"]) not in box and squash(URGENCY_TEXT["soon"]) not in box
+        return
+    assert "Noalarmfeaturesreported" not in box
+    for rule_id, urgency in expected.items():
+        # "<urgency words>: <rule title>" for each alarm.
+        assert squash(f"{URGENCY_TEXT[urgency]}: {rules[rule_id].title}") in box, rule_id
+    if "emergency" in expected.values():
+        assert "Emergency" in box
+    else:
+        assert "Emergency" not in box
+    # Routine and information rules stay out of the alarm box.
+    others = [f for f in r.assessment["rules"] if f["urgency"] in ("routine", "info")]
+    assert others, "every persona has routine or information rules"
+    for fired in others:
+        assert squash(rules[fired["id"]].title) not in box, fired["id"]
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_overall_urgency_words_on_page_one(rendered: dict[str, Rendered], name: str) -> None:
+    r = rendered[name]
+    assert r.assessment["urgency"] == r.case["urgency"]
+    assert "Overall:" + squash(URGENCY_TEXT[r.case["urgency"]]) in r.page_one
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_scores_table_on_page_one_has_case_values_bands_and_unvalidated_label(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
+) -> None:
+    r = rendered[name]
+    scores = {s.id: s for s in questionnaire.scores}
+    for score_id, value in r.case["scores"].items():
+        score = scores[score_id]
+        band = r.case["bands"].get(score_id, "")
+        unvalidated = " (unvalidated)" if score.unvalidated else ""
+        row = f"{score.label}{unvalidated} {value} {int(score.minimum)}–{int(score.maximum)} {band}"
+        assert squash(row) in r.page_one, row
+    gsbi = squash(f"Gut Symptom Burden Index (unvalidated) {r.case['scores']['gsbi']}")
+    assert gsbi in r.page_one and squash(r.case["bands"]["gsbi"]) in r.page_one
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_bowel_pattern_on_page_one(rendered: dict[str, Rendered], name: str) -> None:
+    r = rendered[name]
+    pattern = r.case["bands"]["bowel_pattern"]
+    assert squash(f"Bowel pattern {pattern} (descriptive only)") in r.page_one
+    if name == "p1_emma":
+        assert "Bowelpatternloose-predominant" in r.page_one
+
+
+def test_p1_glutamine_considered_and_own_words_in_the_summary(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire
+) -> None:
+    r, q = rendered["p1_emma"], questionnaire
+    summary = r.summary_part
+    assert pair(label(q, "glutamine_status"), option(q, "glutamine_status", "considering")) in summary
+    assert pair(label(q, "glutamine_reasons"), option(q, "glutamine_reasons", "leaky_gut")) in summary
+    # Not taking glutamine: no dose row before the appendix.
+    assert squash(label(q, "glutamine_dose_g")) not in summary
+    assert pair(label(q, "my_questions"), r.case["answers"]["my_questions"]) in summary
+
+
+def test_p2_glutamine_10_g_for_12_weeks_and_no_never_side_effects(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire
+) -> None:
+    r, q = rendered["p2_raj"], questionnaire
+    summary = r.summary_part
+    assert pair(label(q, "glutamine_status"), option(q, "glutamine_status", "now")) in summary
+    assert pair(label(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
+    assert pair(label(q, "glutamine_dose_g"), "10 g per day") in summary
+    assert pair(label(q, "glutamine_weeks"), "12 weeks") in summary
+    assert pair(label(q, "glutamine_effect"), option(q, "glutamine_effect", "same")) in summary
+    # Every side effect was "never": none is listed as a row before the appendix.
+    for qid in ("se_tummy", "se_headache", "se_confusion", "se_dizziness"):
+        assert pair(label(q, qid), "Never") not in summary, qid
+
+
+def test_p3_glutamine_15_g_side_effect_often_liver_and_lactulose(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire
+) -> None:
+    r, q = rendered["p3_linda"], questionnaire
+    summary = r.summary_part
+    assert pair(label(q, "glutamine_dose_g"), "15 g per day") in summary
+    assert pair(label(q, "glutamine_weeks"), "4 weeks") in summary
+    assert pair(label(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
+    assert pair(label(q, "se_confusion"), option(q, "se_confusion", "often")) in summary
+    for qid in ("se_tummy", "se_headache", "se_nausea", "se_rash"):
+        assert pair(label(q, qid), "Never") not in summary, qid
+    health = summary.split("Conditionsandmedicines", 1)
+    assert len(health) == 2, "no 'Conditions and medicines' block before the appendix"
+    assert pair(label(q, "conditions"), option(q, "conditions", "liver")) in health[1]
+    assert pair(label(q, "medicines"), option(q, "medicines", "lactulose")) in health[1]
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_fired_rules_are_listed_with_ids_and_messages_and_not_fired_rules_are_absent(
+    rendered: dict[str, Rendered], name: str
+) -> None:
+    r = rendered[name]
+    summary_text = r.text.split(APPENDIX_HEADING, 1)[0]
+    listed = set(re.findall(r"\b([RU]\d{2}) · ", summary_text))
+    fired = {f["id"] for f in r.assessment["rules"]}
+    assert set(r.case["fires"]) <= listed, f"missing: {set(r.case['fires']) - listed}"
+    assert listed == fired
+    for rule_id in r.case["not_fires"]:
+        assert rule_id not in listed
+        assert squash(f"{rule_id} ·") not in squash(r.text)
+    for f in r.assessment["rules"]:
+        assert squash(f["message"]) in r.summary_part, f["id"]
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_appendix_has_every_section_and_question_label_in_order(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
+) -> None:
+    appendix = rendered[name].appendix_part
+    at = 0
+    for section in questionnaire.sections:
+        found = appendix.find(squash(section.title), at)
+        assert found >= 0, f"section {section.id!r} missing or out of order"
+        at = found
+        for question in section.questions:
+            found = appendix.find(squash(question.label), at)
+            assert found >= 0, f"question {question.id!r} missing from the appendix or out of order"
+            at = found + len(squash(question.label))
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_appendix_says_not_asked_exactly_for_hidden_questions(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
+) -> None:
+    r = rendered[name]
+    appendix = r.appendix_part
+    path = set(r.assessment["path"])
+    hidden_labels = {q.label for q in questionnaire.questions.values() if q.id not in path}
+    for question in questionnaire.questions.values():
+        row = pair(question.label, "Not asked")
+        if question.id not in path:
+            assert row in appendix, question.id
+        elif question.label not in hidden_labels:
+            assert row not in appendix, question.id
+
+
+def test_appendix_tells_not_asked_apart_from_no_and_not_answered(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire
+) -> None:
+    q = questionnaire
+    p1, p2 = rendered["p1_emma"].appendix_part, rendered["p2_raj"].appendix_part
+    # Pregnancy: hidden for a man (P2, although posted), answered by a woman (P1).
+    assert pair(label(q, "pregnancy"), "Not asked") in p2
+    assert pair(label(q, "pregnancy"), option(q, "pregnancy", "neither")) in p1
+    # "No" to a probiotic, then its follow-up questions are "Not asked".
+    assert pair(label(q, "probiotic"), "No") in p2
+    assert pair(label(q, "probiotic"), "No") + squash(label(q, "probiotic_product")) + "Notasked" in p2
+    # Shown but left blank.
+    assert pair(label(q, "other_supplements"), "Not answered") in p2
+    # Posted answers to hidden questions are dropped, not printed.
+    assert "Hidden-Brand-Probiotic" not in squash(rendered["p2_raj"].text)
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_every_page_has_page_x_of_y_and_the_footer(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
+) -> None:
+    r = rendered[name]
+    total = int(pdfinfo(r.path)["Pages"])
+    assert total == len(r.pages) >= 2
+    meta = questionnaire.meta
+    for number, page in enumerate(r.pages, start=1):
+        text = squash(page)
+        assert f"Page{number}of{total}" in text, number
+        assert squash(f"{meta.id} v{meta.version}") in text, number
+        assert squash(f"completed {r.completed.isoformat()}") in text, number
+        assert squash(DISCLAIMER) in text, number
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_pdf_is_tagged_with_title_author_subject(rendered: dict[str, Rendered], name: str) -> None:
+    r = rendered[name]
+    info = pdfinfo(r.path)
+    assert info["Tagged"] == "yes"
+    assert "Gut Check" in info["Title"]
+    assert info["Author"]
+    assert "not a diagnosis" in info["Subject"]
+    reader = PdfReader(io.BytesIO(r.pdf))
+    root = reader.root_object
+    mark_info = root["/MarkInfo"].get_object()
+    assert "/StructTreeRoot" in root and isinstance(mark_info, DictionaryObject) and mark_info["/Marked"]
+    assert reader.metadata is not None and reader.metadata.title == info["Title"]
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_answers_json_attachment_holds_the_visible_answers(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
+) -> None:
+    r = rendered[name]
+    document = answers_json(r.pdf)
+    assert document["questionnaire"] == {"id": questionnaire.meta.id, "version": questionnaire.meta.version}
+    assert document["date"] == r.completed.isoformat()
+    path = set(r.assessment["path"])
+    visible = {qid: value for qid, value in r.posted.items() if qid in path}
+    assert document["answers"] == visible
+    if name == "p2_raj":
+        assert not set(P2_HIDDEN_EXTRAS) & set(document["answers"])
+
+
+def test_session_route_pdf_equals_the_api_pdf_for_p3(
+    session_p3: tuple[FlaskClient, TestResponse], rendered: dict[str, Rendered]
+) -> None:
+    _, response = session_p3
+    api = rendered["p3_linda"]
+    assert filename_date(response) == api.completed
+    pdf = response.get_data()
+    assert pdf_texts(pdf) == api.pages
+    assert answers_json(pdf) == answers_json(api.pdf)
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Route behaviour
+# ---------------------------------------------------------------------------------------------
+
+
+def assert_security_headers(response: TestResponse) -> None:
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_report_without_answers_redirects_to_the_start_with_a_message(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/report.pdf")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    start = client.get("/")
+    assert "no answers to summarise" in start.get_data(as_text=True).lower()
+
+
+def test_report_pdf_download_headers(session_p3: tuple[FlaskClient, TestResponse]) -> None:
+    before = dt.date.today()
+    _, response = session_p3
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert filename_date(response) in {before, before - dt.timedelta(days=1)}
+    assert response.get_data().startswith(b"%PDF-")
+    assert_security_headers(response)
+
+
+def test_pdf_over_https_has_hsts(app: Flask) -> None:
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/report", json={"answers": load_case("p1_emma")["answers"]}, base_url="https://localhost"
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert_security_headers(response)
+
+
+class BusyRenderer:
+    """Stands in for the app's renderer: every slot is taken."""
+
+    calls = 0
+
+    def render(self, *args: Any, **kwargs: Any) -> bytes:
+        BusyRenderer.calls += 1
+        raise RenderBusy("all PDF render slots of this process are busy")
+
+
+def assert_busy(response: TestResponse, elapsed: float) -> None:
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    # "At once": far below the 20 s render timeout (generous for a loaded test machine).
+    assert elapsed < 2.0, f"503 took {elapsed:.2f} s: it should come at once"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_busy_renderer_gives_a_friendly_503_with_retry_after_at_once() -> None:
+    app = make_app()
+    client = answered_client(app, load_case("p1_emma")["answers"])
+    app.extensions["pdf_renderer"] = BusyRenderer()
+    BusyRenderer.calls = 0
+
+    started = time.perf_counter()
+    response = client.get("/report.pdf")
+    assert_busy(response, time.perf_counter() - started)
+    assert response.mimetype == "text/html"
+    body = response.get_data(as_text=True)
+    assert "could not be made just now" in body and "try again" in body.lower()
+    assert "Traceback" not in body
+    assert_security_headers(response)
+
+    started = time.perf_counter()
+    api = client.post("/api/v1/report", json={"answers": load_case("p1_emma")["answers"]})
+    assert_busy(api, time.perf_counter() - started)
+    assert api.get_json()["error"] == "busy"
+    assert BusyRenderer.calls == 2
+
+
+def test_real_renderer_with_every_slot_held_answers_503_at_once(app: Flask) -> None:
+    client = answered_client(app, load_case("p1_emma")["answers"])
+    pdf_renderer = renderer(app)
+    held = 0
+    while pdf_renderer._slots.acquire(blocking=False):  # take every slot, as running renders do
+        held += 1
+    assert held == app.config["PDF_MAX_CONCURRENT"]
+    try:
+        started = time.perf_counter()
+        response = client.get("/report.pdf")
+        assert_busy(response, time.perf_counter() - started)
+        started = time.perf_counter()
+        api = client.post("/api/v1/report", json={"answers": load_case("p1_emma")["answers"]})
+        assert_busy(api, time.perf_counter() - started)
+    finally:
+        for _ in range(held):
+            pdf_renderer._slots.release()
+
+
+def test_render_past_the_timeout_gives_503_and_the_next_request_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timeout = 0.5
+    app = make_app(PDF_TIMEOUT_SECONDS=timeout, PDF_MAX_CONCURRENT=2)
+    client = answered_client(app, load_case("p1_emma")["answers"])
+    pdf_renderer = renderer(app)
+    real_render_now = pdf_renderer._render_now
+    release, finished = threading.Event(), threading.Event()
+
+    def stuck_render_now(*args: Any, **kwargs: Any) -> bytes:
+        """A render that takes far longer than the timeout (until the test lets it go)."""
+        try:
+            release.wait(30)
+            return real_render_now(*args, **kwargs)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(pdf_renderer, "_render_now", stuck_render_now)
+    try:
+        started = time.perf_counter()
+        response = client.get("/report.pdf")
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) > 0
+        assert timeout <= elapsed < timeout + 5.0, elapsed
+        assert "could not be made just now" in response.get_data(as_text=True)
+
+        # The stuck render still holds one slot; the worker keeps serving with the other. The
+        # timeout goes back to a real budget: this slot's first render also loads its fonts.
+        monkeypatch.setattr(pdf_renderer, "_render_now", real_render_now)
+        monkeypatch.setattr(pdf_renderer, "timeout_s", 20.0)
+        assert client.get("/").status_code == 200
+        response = client.get("/report.pdf")
+        assert response.status_code == 200 and response.get_data().startswith(b"%PDF-")
+    finally:
+        release.set()
+        assert finished.wait(30), "the stuck render never ended"
+
+
+def test_twenty_concurrent_api_reports_get_200_or_503_never_500() -> None:
+    app = make_app(PDF_MAX_CONCURRENT=2)
+    answers = load_case("p1_emma")["answers"]
+    count = 20
+    barrier = threading.Barrier(count)
+
+    def one(_: int) -> tuple[int, str | None]:
+        client = app.test_client()
+        barrier.wait(10)
+        response = client.post("/api/v1/report", json={"answers": answers})
+        return response.status_code, response.headers.get("Retry-After")
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(one, range(count)))
+
+    statuses = [status for status, _ in results]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(200) >= 1
+    # Two slots for twenty requests started together: the rest are turned away, not queued.
+    assert statuses.count(503) >= 1, "every request waited for a slot: the renders queued"
+    for status, retry_after in results:
+        if status == 503:
+            assert retry_after is not None and int(retry_after) > 0
+    # The app is still fine afterwards.
+    after = app.test_client().post("/api/v1/report", json={"answers": answers})
+    assert after.status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Hostile text reaches the PDF as text, and nothing is fetched
+# ---------------------------------------------------------------------------------------------
+
+
+class Hits:
+    """Every connection the spy server sees."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.paths: list[str] = []
+        self.lock = threading.Lock()
+
+
+@pytest.fixture
+def spy_server() -> Iterator[tuple[int, Hits]]:
+    """A real HTTP server on 127.0.0.1 that records every request; yield (port, hits)."""
+    hits = Hits()
+
+    class Handler(BaseHTTPRequestHandler):
+        def handle(self) -> None:
+            with hits.lock:
+                hits.count += 1
+            super().handle()
+
+        def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
+            with hits.lock:
+                hits.paths.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            """Stay quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], hits
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def hostile_answers(port: int) -> dict[str, str]:
+    """Markup and URLs in every kind of free-text field (each within its length limit)."""
+    return {
+        "summary_name": "<script>alert(1)</script>",
+        "my_questions": f'"><img src=x onerror=alert(1)> <img src="http://127.0.0.1:{port}/x">',
+        "tried_and_worries": 'file:///etc/passwd <link rel=attachment href="file:///etc/passwd">',
+        "other_supplements": f"@import url(http://127.0.0.1:{port}/css)",
+        "probiotic": "yes",
+        "probiotic_product": '<img src="file:///etc/passwd">',
+    }
+
+
+def test_hostile_free_text_prints_literally_fetches_nothing_and_attaches_nothing(
+    app: Flask, spy_server: tuple[int, Hits], tmp_path: Path
+) -> None:
+    port, hits = spy_server
+    refused_before = list(renderer(app).refused)
+    hostile = hostile_answers(port)
+    response = app.test_client().post(
+        "/api/v1/report", json={"answers": dict(load_case("p1_emma")["answers"], **hostile)}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    pdf = response.get_data()
+    text = squash("\n".join(pdf_texts(pdf)))
+
+    for qid, value in hostile.items():
+        if qid != "probiotic":
+            assert squash(value) in text, qid
+    # The name prints on page 1 as text.
+    assert "Name<script>alert(1)</script>" in squash(pdf_texts(pdf)[0])
+    # Nothing was fetched, by the server's count and by the renderer's fetcher.
+    assert hits.count == 0, hits.paths
+    assert renderer(app).refused == refused_before == []
+    # Only our answers.json is embedded, and it carries the strings unchanged.
+    document = answers_json(pdf)
+    assert {qid: document["answers"][qid] for qid in hostile} == hostile
+    detached = subprocess.run([tool("pdfdetach"), "-list", "-"], input=pdf, capture_output=True, check=False)
+    if detached.returncode != 0:  # older poppler cannot read stdin
+        (tmp_path / "h.pdf").write_bytes(pdf)
+        detached = subprocess.run(
+            [tool("pdfdetach"), "-list", str(tmp_path / "h.pdf")], capture_output=True, check=True
+        )
+    assert detached.stdout.decode().splitlines()[0].strip() == "1 embedded files"
+    # /etc/passwd never got in.
+    assert "root:" not in "\n".join(pdf_texts(pdf))
+    assert b"root:" not in pdf
+    assert all(b"root:" not in data for items in attachments(pdf).values() for data in items)
+    assert "root:" not in pdftotext(pdf, tmp_path)
+
+
+def test_emoji_in_dejavu_and_arabic_render_and_survive_pypdf_extraction(app: Flask) -> None:
+    """Emoji that DejaVu Sans covers (U+1F600, U+263A, U+2764) and Arabic print and extract as is."""
+    words = {"other_supplements": "Fish oil 😀 ☺ ❤ daily", "my_questions": "ألم في البطن بعد الأكل"}
+    answers = dict(load_case("p1_emma")["answers"], **words)
+    response = app.test_client().post("/api/v1/report", json={"answers": answers})
+    assert response.status_code == 200
+    pdf = response.get_data()
+    text = squash("\n".join(pdf_texts(pdf)))
+    assert squash("Fish oil 😀 ☺ ❤ daily") in text
+    assert squash("ألم في البطن بعد الأكل") in text
+    assert {k: answers_json(pdf)["answers"][k] for k in words} == words
+
+
+def test_cjk_and_emoji_missing_from_dejavu_render_and_survive_in_poppler_text(
+    app: Flask, tmp_path: Path
+) -> None:
+    """DejaVu has no CJK and few emoji: those print as empty boxes but keep their Unicode.
+
+    pypdf (7.1) misreads the whole regular font once a missing glyph makes WeasyPrint write a
+    custom /Encoding CMap, so this reads the text with poppler's pdftotext.
+    """
+    words = {"tried_and_worries": "胃痛 and 腹胀 after meals 🐟 👍", "my_questions": "Mixed 😀 胃痛 ألم"}
+    answers = dict(load_case("p1_emma")["answers"], **words)
+    response = app.test_client().post("/api/v1/report", json={"answers": answers})
+    assert response.status_code == 200
+    pdf = response.get_data()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+    assert {k: answers_json(pdf)["answers"][k] for k in words} == words
+    # pdftotext wraps right-to-left runs in bidi embedding marks; drop format characters.
+    text = "".join(ch for ch in pdftotext(pdf, tmp_path) if unicodedata.category(ch) != "Cf")
+    assert squash("胃痛 and 腹胀 after meals 🐟 👍") in squash(text)
+    assert squash("Mixed 😀 胃痛 ألم") in squash(text)
+    assert "Gut symptom and supplement summary" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Control, format and combining characters: never a 500
+# ---------------------------------------------------------------------------------------------
+
+# Each in its own free-text field (within that field's length limit), so one render covers them all.
+ODD_TEXT = {
+    "my_questions": "a" + "\u0301" * 299,  # combining marks up to the 300-character limit
+    "tried_and_worries": "Pain \u202eevil\u202c after food",  # RTL override
+    "other_supplements": "zero\u200bwidth\u200c\u200djoin\ufeffers\u2060here",
+    "summary_name": "before\x00after",  # NUL
+    "probiotic_product": "half\ud800pair",  # lone surrogate
+}
+CONTROL = ("Cc", "Cf", "Cs")
+
+
+def visible_part(text: str) -> str:
+    """The text without control, format and surrogate code points."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in CONTROL)
+
+
+def test_ten_thousand_combining_marks_give_422_or_a_pdf_never_500(app: Flask) -> None:
+    answers = dict(load_case("p1_emma")["answers"], my_questions="a" + "\u0301" * 10_000)
+    response = app.test_client().post("/api/v1/report", json={"answers": answers})
+    assert response.status_code in (200, 422), response.status
+    if response.status_code == 422:
+        assert list(response.get_json()["errors"]) == ["my_questions"]
+    else:
+        assert len(PdfReader(io.BytesIO(response.get_data())).pages) >= 2
+
+
+def test_control_format_and_combining_characters_give_a_pdf_without_them(app: Flask) -> None:
+    answers = dict(load_case("p1_emma")["answers"], probiotic="yes", **ODD_TEXT)
+    response = app.test_client().post("/api/v1/report", json={"answers": answers})
+    assert response.status_code in (200, 422), response.status
+    # All of these are valid once cleaned, so the summary must be made.
+    assert response.status_code == 200, response.get_json()
+    pdf = response.get_data()
+    assert pdf.startswith(b"%PDF-") and len(PdfReader(io.BytesIO(pdf)).pages) >= 2
+    stored = answers_json(pdf)["answers"]
+    text = "\n".join(pdf_texts(pdf))
+    assert not {"\u202e", "\u200b", "\x00", "\ufeff", "\u2060"} & set(text)
+    for qid, value in ODD_TEXT.items():
+        # Control and format characters are stripped before the answer is used (SECURITY 4 row 17).
+        assert not [ch for ch in stored[qid] if unicodedata.category(ch) in CONTROL], qid
+        if qid == "my_questions":
+            assert stored[qid] == unicodedata.normalize("NFC", value)
+        else:
+            assert stored[qid] == visible_part(value), qid
+        assert squash(stored[qid]) in squash(text), qid
