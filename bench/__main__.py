@@ -1,0 +1,232 @@
+"""`make bench`: every DESIGN 8 goal beside the figure measured in this run, in one table.
+
+Timings on this VM are compared as ratios measured in the same run (its second core comes and
+goes), so the load average at the start is printed with the machine. Progress goes to stderr; the
+table goes to stdout. Exit status 1 when a goal is missed or a benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import assess as assess_bench
+from bench import pages as pages_bench
+from bench import startup as startup_bench
+
+Row = tuple[str, str, str, str]
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("pass" if ok else "FAIL")
+
+
+def machine() -> list[tuple[str, str]]:
+    """Describe the machine the figures come from."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        weasyprint = metadata.version("weasyprint")
+    except metadata.PackageNotFoundError:
+        weasyprint = "not installed"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        ("machine", f"{platform.system()} {platform.release()} ({platform.machine()})"),
+        ("CPU", f"{model}; nproc {cores}"),
+        ("Python", platform.python_version()),
+        ("WeasyPrint", weasyprint),
+        ("load average at start", load),
+        ("date", time.strftime("%Y-%m-%d %H:%M %Z")),
+    ]
+
+
+def _guard(name: str, run: Callable[[], list[Row]], fallback: list[Row]) -> list[Row]:
+    """Run one benchmark; on any error show 'n/a' rows and the reason, and carry on."""
+    _progress(f"{name}...")
+    started = time.perf_counter()
+    try:
+        rows = run()
+    except Exception as exc:  # a broken benchmark must not hide the others' figures
+        traceback.print_exc(file=sys.stderr)
+        reason = f"n/a: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:90]
+        return [(what, goal, reason, "n/a") for what, goal, _, _ in fallback]
+    _progress(f"{name} done in {time.perf_counter() - started:.0f} s")
+    return rows
+
+
+PDF_FALLBACK: list[Row] = [
+    ("PDF summary, median render", "<= 250 ms", "", ""),
+    ("PDF prepared vs naive (same run)", "<= 0.7x", "", ""),
+    ("PDF worker RSS growth, 300 renders", "<= 10 MB", "", ""),
+]
+
+
+def pdf_rows(quick: bool) -> list[Row]:
+    """PDF figures from bench.pdf (the PDF adapter's benchmark), imported only when it exists."""
+    try:
+        from bench import pdf as pdf_bench
+    except ImportError as exc:
+        return [(what, goal, f"n/a (bench.pdf: {exc})", "n/a") for what, goal, _, _ in PDF_FALLBACK]
+    runs, renders = (8, 60) if quick else (30, 300)
+    html = pdf_bench.sample_html()
+    r: dict[str, Any] = pdf_bench.bench_pdf(html, runs=runs, rss_renders=renders)
+    cpu = f", CPU-time ratio {r['cpu_ratio']:.2f}" if "cpu_ratio" in r else ""
+    return [
+        (
+            f"PDF summary, median render ({r.get('pages', '?')} pages)",
+            f"<= {pdf_bench.GOAL_MEDIAN_MS:g} ms",
+            f"{r['median_ms']:.0f} ms (median of {r.get('runs', runs)})",
+            _verdict(r.get("goal_median_ms_met")),
+        ),
+        (
+            "PDF prepared vs naive (same run)",
+            f"<= {pdf_bench.GOAL_RATIO:g}x",
+            f"{r['ratio']:.2f}x ({r['median_ms']:.0f} vs {r['naive_median_ms']:.0f} ms{cpu})",
+            _verdict(r.get("goal_ratio_met")),
+        ),
+        (
+            f"PDF worker RSS growth, {r.get('rss_renders', renders)} renders",
+            f"<= {pdf_bench.GOAL_RSS_GROWTH_MB:g} MB",
+            f"{r['rss_growth_mb']:+.1f} MB ({r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} MB)",
+            _verdict(r.get("goal_rss_growth_met")),
+        ),
+    ]
+
+
+REAL_PDF_FALLBACK: list[Row] = [("PDF of P1's real summary, GET /report.pdf", "<= 250 ms", "", "")]
+
+
+def real_pdf_rows(quick: bool) -> list[Row]:
+    r = pages_bench.bench_real_pdf(renders=5 if quick else 15)
+    goal = 250.0
+    return [
+        (
+            f"PDF of P1's real summary, GET /report.pdf ({r['pages']} pages)",
+            f"<= {goal:g} ms",
+            f"{r['median_ms']:.0f} ms wall (median of {r['renders']}), {r['cpu_ms']:.0f} ms worker CPU",
+            _verdict(r["median_ms"] <= goal),
+        )
+    ]
+
+
+PAGES_FALLBACK: list[Row] = [("question page req/s vs plain page, same size", ">= 0.8x", "", "")]
+
+
+def pages_rows(quick: bool) -> list[Row]:
+    r = pages_bench.bench_pages(seconds=5 if quick else 10)
+    measured = (
+        f"{r['ratio']:.2f}x ({r['app_rps']:,.0f} vs {r['plain_rps']:,.0f} req/s, {r['bytes']:,} B"
+        f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'})"
+    )
+    return [
+        (
+            "question page req/s vs plain page, same size",
+            f">= {pages_bench.GOAL_RATIO:g}x",
+            measured,
+            _verdict(r["goal_met"]),
+        )
+    ]
+
+
+ASSESS_FALLBACK: list[Row] = [
+    ("assess(), full answer set, one core", ">= 2,000/s", "", ""),
+    ("parse_answers + assess, full answer set", "(no goal)", "", ""),
+]
+
+
+def assess_rows(quick: bool) -> list[Row]:
+    r = assess_bench.bench_assess(seconds=0.5 if quick else 1.5)
+    personas = ", ".join(f"{row['set']} {row['assess_per_s']:,.0f}" for row in r["rows"][:-1])
+    return [
+        (
+            "assess(), full answer set, one core",
+            f">= {assess_bench.GOAL_PER_SECOND:,.0f}/s",
+            f"{r['full_assess_per_s']:,.0f}/s CPU, {r['full_assess_per_wall_s']:,.0f}/s wall"
+            + (f" ({personas})" if personas else ""),
+            _verdict(r["goal_met"]),
+        ),
+        (
+            "parse_answers + assess, full answer set",
+            "(no goal)",
+            f"{r['full_parse_assess_per_s']:,.0f}/s",
+            "info",
+        ),
+    ]
+
+
+STARTUP_FALLBACK: list[Row] = [("load + check questions.yaml at start-up", "<= 150 ms", "", "")]
+
+
+def startup_rows(quick: bool) -> list[Row]:
+    r = startup_bench.bench_startup(warm_runs=5 if quick else 20, cold_runs=3 if quick else 5)
+    return [
+        (
+            "load + check questions.yaml at start-up",
+            f"<= {startup_bench.GOAL_MS:g} ms",
+            f"{r['cold_load_median_ms']:.0f} ms fresh process ({r['warm_median_ms']:.0f} ms warm;"
+            f" domain import {r['cold_import_median_ms']:.0f} ms)",
+            _verdict(r["goal_met"]),
+        )
+    ]
+
+
+def table(rows: list[Row]) -> str:
+    """Format rows as a Markdown table (readable in a terminal, pasteable into the README)."""
+    header: Row = ("what", "goal", "measured", "result")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+
+    def line(row: Row) -> str:
+        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="DESIGN 8 goals vs measured")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test, not a record)")
+    parser.add_argument("--skip", action="append", default=[], choices=["pdf", "pages", "assess", "startup"])
+    args = parser.parse_args(argv)
+    about = machine()
+    rows: list[Row] = []
+    if "pdf" not in args.skip:
+        rows += _guard("PDF (bench.pdf)", lambda: pdf_rows(args.quick), PDF_FALLBACK)
+    if "pdf" not in args.skip:
+        rows += _guard("real summary PDF (gunicorn)", lambda: real_pdf_rows(args.quick), REAL_PDF_FALLBACK)
+    if "pages" not in args.skip:
+        rows += _guard("pages (gunicorn + wrk)", lambda: pages_rows(args.quick), PAGES_FALLBACK)
+    if "assess" not in args.skip:
+        rows += _guard("assess()", lambda: assess_rows(args.quick), ASSESS_FALLBACK)
+    if "startup" not in args.skip:
+        rows += _guard("start-up", lambda: startup_rows(args.quick), STARTUP_FALLBACK)
+    print(table(rows))
+    print()
+    for key, value in about:
+        print(f"{key}: {value}")
+    if args.quick:
+        print("(--quick: fewer runs; not a record)")
+    failed = [r for r in rows if r[3] in ("FAIL", "n/a")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

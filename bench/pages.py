@@ -1,0 +1,170 @@
+"""Question-page throughput (DESIGN 8: >= 0.8x a plain Jinja page of the same size, same gunicorn).
+
+One gunicorn (2 workers, the project's config) serves `bench.plain_app:app`: the real app, plus a
+plain Jinja page under /plain padded to the question page's exact size. A session is filled through
+the real forms (P1's first two sections), then wrk measures GET /q/symptoms with that session's
+cookie and the plain page, alternately, on 127.0.0.1 only. Run ``python -m bench.pages``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from typing import Any
+
+from pypdf import PdfReader
+
+from bench.assess import answer_sets
+from bench.assess import questionnaire
+from bench.server import Client
+from bench.server import cpu_ticks
+from bench.server import fill_questionnaire
+from bench.server import gunicorn
+
+GOAL_RATIO = 0.8
+PAGE = "/q/symptoms"
+STOP_BEFORE = "bowel"
+
+
+def wrk(
+    url: str, *, seconds: int, threads: int = 2, connections: int = 16, cookie: str = ""
+) -> dict[str, Any]:
+    """Run wrk against a loopback URL; return requests/s, latency and error counts."""
+    if not url.startswith("http://127.0.0.1:"):
+        msg = f"wrk runs against 127.0.0.1 only, not {url}"
+        raise ValueError(msg)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "requests": int(total.group(1)) if total else 0,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "p99": p99.group(1) if p99 else "?",
+        "raw": out,
+    }
+
+
+def bench_pages(seconds: int = 10, rounds: int = 1, warmup: int = 2, recycle: bool = False) -> dict[str, Any]:
+    """Measure the question page and the plain page of equal size; return rates and their ratio."""
+    if shutil.which("wrk") is None:
+        msg = "wrk is not installed (make bench installs it)"
+        raise RuntimeError(msg)
+    q = questionnaire()
+    sets = answer_sets(q)
+    answers = sets.get("P1", sets["full"])
+    section_ids = {s.id: [qq.id for qq in s.questions] for s in q.sections}
+    # The project's config recycles workers every ~2,000 requests; by default the benchmark turns
+    # that off so both pages are measured in steady state (--recycle keeps it).
+    extra = [] if recycle else ["--max-requests", "0"]
+    with gunicorn("bench.plain_app:app", workers=2, extra_args=extra) as server:
+        client = Client(server.base_url)
+        fill_questionnaire(client, answers, section_ids, stop_before=STOP_BEFORE)
+        page = client.get(PAGE)
+        if page.status != 200 or page.path != PAGE:
+            msg = f"GET {PAGE} with the session gave {page.status} at {page.path}"
+            raise RuntimeError(msg)
+        size = len(page.body)
+        plain_path = f"/plain/page?bytes={size}"
+        plain = client.get(plain_path)
+        if plain.status != 200 or len(plain.body) != size:
+            msg = f"the plain page is {len(plain.body)} bytes (status {plain.status}), not {size}"
+            raise RuntimeError(msg)
+        cookie = client.cookie_header()
+        app_url, plain_url = server.base_url + PAGE, server.base_url + plain_path
+        wrk(app_url, seconds=warmup, cookie=cookie)
+        wrk(plain_url, seconds=warmup)
+        app_runs, plain_runs = [], []
+        for _ in range(rounds):  # alternate, so both see the same share of the flaky second core
+            app_runs.append(wrk(app_url, seconds=seconds, cookie=cookie))
+            plain_runs.append(wrk(plain_url, seconds=seconds))
+        pids_after = server.worker_pids()
+    app_rps = sum(r["rps"] for r in app_runs) / rounds
+    plain_rps = sum(r["rps"] for r in plain_runs) / rounds
+    ratio = app_rps / plain_rps if plain_rps else 0.0
+    bad = sum(r["non_2xx"] + r["socket_errors"] for r in app_runs + plain_runs)
+    return {
+        "page": PAGE,
+        "bytes": size,
+        "seconds": seconds,
+        "rounds": rounds,
+        "app_rps": app_rps,
+        "plain_rps": plain_rps,
+        "app_p99": app_runs[-1]["p99"],
+        "plain_p99": plain_runs[-1]["p99"],
+        "ratio": ratio,
+        "errors": bad,
+        "workers": len(pids_after),
+        "goal_met": ratio >= GOAL_RATIO and bad == 0,
+    }
+
+
+def bench_real_pdf(renders: int = 10, warmup: int = 2) -> dict[str, Any]:
+    """Time P1's real summary: GET /report.pdf with a filled session, one worker, one at a time.
+
+    Wall-clock median, plus the worker's CPU time per render from /proc (it ignores a vanished core).
+    """
+    q = questionnaire()
+    sets = answer_sets(q)
+    answers = sets.get("P1", sets["full"])
+    section_ids = {s.id: [qq.id for qq in s.questions] for s in q.sections}
+    with gunicorn(workers=1) as server:
+        client = Client(server.base_url)
+        fill_questionnaire(client, answers, section_ids)
+        worker = server.worker_pids()[0]
+        first = client.get("/report.pdf")
+        if first.status != 200 or not first.body.startswith(b"%PDF"):
+            msg = f"GET /report.pdf gave {first.status} {first.headers.get('Content-Type')}"
+            raise RuntimeError(msg)
+        for _ in range(warmup):
+            client.get("/report.pdf")
+        times = []
+        ticks = cpu_ticks(worker)
+        for _ in range(renders):
+            started = time.perf_counter()
+            client.get("/report.pdf")
+            times.append((time.perf_counter() - started) * 1000)
+        cpu_ms = (cpu_ticks(worker) - ticks) * 1000 / os.sysconf("SC_CLK_TCK") / renders
+    pages = len(PdfReader(io.BytesIO(first.body)).pages)
+    median = statistics.median(times)
+    return {
+        "pages": pages,
+        "bytes": len(first.body),
+        "median_ms": median,
+        "cpu_ms": cpu_ms,
+        "renders": renders,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="question page vs plain page of the same size")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating measurements per page")
+    parser.add_argument("--recycle", action="store_true", help="keep gunicorn's max_requests recycling")
+    args = parser.parse_args(argv)
+    r = bench_pages(args.seconds, args.rounds, recycle=args.recycle)
+    print(f"question page {r['page']} with a session: {r['bytes']} bytes, wrk -t2 -c16 -d{r['seconds']}s")
+    print(f"  question page: {r['app_rps']:,.0f} requests/s (p99 {r['app_p99']})")
+    print(f"  plain page:    {r['plain_rps']:,.0f} requests/s (p99 {r['plain_p99']})")
+    print(
+        f"  ratio {r['ratio']:.2f} (goal >= {GOAL_RATIO:g}), non-2xx/socket errors {r['errors']}"
+        f" {'ok' if r['goal_met'] else 'MISSED'}"
+    )
+    return 0 if r["goal_met"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

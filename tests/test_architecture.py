@@ -1,0 +1,97 @@
+"""The domain core stays pure (DESIGN 2): nothing under assessment/domain imports flask, wtforms,
+flask_wtf, jinja2 or weasyprint, checked in the source (ast) and at runtime (a fresh interpreter)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = ROOT / "assessment" / "domain"
+BANNED = frozenset({"flask", "wtforms", "flask_wtf", "jinja2", "weasyprint"})
+
+
+def banned_imports(source: str, filename: str) -> list[str]:
+    """Return 'file:line: module' for every import of a banned package in the source."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source, filename)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func):
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names = [first.value]
+        found.extend(f"{filename}:{node.lineno}: {name}" for name in names if name.split(".")[0] in BANNED)
+    return found
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    """Say whether a call is __import__(...) or importlib.import_module(...)."""
+    if isinstance(func, ast.Name):
+        return func.id in {"__import__", "import_module"}
+    return isinstance(func, ast.Attribute) and func.attr == "import_module"
+
+
+def test_the_checker_finds_each_kind_of_import() -> None:
+    source = (
+        "import flask\n"
+        "import jinja2.sandbox as j\n"
+        "from wtforms import Form\n"
+        "from flask_wtf.csrf import CSRFProtect\n"
+        "import importlib\n"
+        "importlib.import_module('weasyprint')\n"
+        "from . import flask\n"  # a sibling module of that name is not the package
+        "import flasky\n"
+    )
+    assert [hit.split(": ")[1] for hit in banned_imports(source, "x.py")] == [
+        "flask",
+        "jinja2.sandbox",
+        "wtforms",
+        "flask_wtf.csrf",
+        "weasyprint",
+    ]
+
+
+def test_domain_source_imports_no_web_or_pdf_package() -> None:
+    modules = sorted(DOMAIN.rglob("*.py"))
+    assert len(modules) >= 5, f"expected the domain modules under {DOMAIN}"
+    found: list[str] = []
+    for path in modules:
+        found.extend(banned_imports(path.read_text("utf-8"), str(path.relative_to(ROOT))))
+    assert not found, "assessment.domain must stay pure:\n" + "\n".join(found)
+
+
+# Import assessment.domain and every module in it without running assessment/__init__.py (the
+# app factory imports Flask on purpose); then list what the interpreter has loaded.
+_PROBE = """
+import importlib, json, pkgutil, sys, types
+package = types.ModuleType("assessment")
+package.__path__ = [sys.argv[1]]
+sys.modules["assessment"] = package
+import assessment.domain as domain
+for info in pkgutil.walk_packages(domain.__path__, "assessment.domain."):
+    importlib.import_module(info.name)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_importing_the_domain_loads_no_web_or_pdf_package() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(ROOT / "assessment")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert "assessment.domain.scoring" in loaded, "the probe did not import the domain"
+    leaked = sorted(name for name in loaded if name.split(".")[0] in BANNED)
+    assert not leaked, f"importing assessment.domain loaded: {leaked}"
