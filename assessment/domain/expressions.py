@@ -15,6 +15,8 @@ import rule_engine
 from rule_engine import ast as re_ast
 from rule_engine import errors as re_errors
 
+from assessment.domain.compiled import Fn
+from assessment.domain.compiled import compile_tree
 from assessment.domain.model import Question
 from assessment.domain.model import QuestionType
 
@@ -46,20 +48,41 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """A condition split at 'and'/'or', each part compiled, so a fired rule can say which parts held."""
+
+    kind: str
+    fn: Fn = field(repr=False, compare=False)
+    reads: tuple[Ref, ...] = ()
+    children: tuple[Part, ...] = ()
+
+    def reads_that_held(self, env: Mapping[str, Record]) -> list[Ref]:
+        """Names read by the parts that were true (this part is known to be true)."""
+        if self.kind == "or":
+            return [ref for child in self.children if child.fn(env) for ref in child.reads_that_held(env)]
+        if self.kind == "and":
+            return [ref for child in self.children for ref in child.reads_that_held(env)]
+        return list(self.reads)
+
+
+@dataclass(frozen=True, slots=True)
 class Expression:
     """A checked expression, ready to evaluate, that knows what it reads."""
 
     source: str
     rule: rule_engine.Rule = field(repr=False, compare=False)
     reads: tuple[Ref, ...] = ()
+    parts: Part | None = field(default=None, repr=False, compare=False)
 
     def evaluate(self, env: Mapping[str, Record]) -> Any:
         """Evaluate against records for answers, points, scores and rules."""
+        if self.parts is not None:
+            return self.parts.fn(env)
         return self.rule.evaluate(env)
 
     def matches(self, env: Mapping[str, Record]) -> bool:
         """Evaluate as a condition."""
-        return bool(self.rule.evaluate(env))
+        return bool(self.evaluate(env))
 
     def reads_that_held(self, env: Mapping[str, Record]) -> tuple[Ref, ...]:
         """For a condition that holds, the names read by the parts of it that were true.
@@ -67,9 +90,9 @@ class Expression:
         In 'a or b' only the true side explains why a rule fired: listing what the false side
         read ("blood: none") would only add noise to "why you see this".
         """
-        nodes = _true_parts(self.rule.statement.expression, env)
-        refs = dict.fromkeys(ref for node in nodes for part in _walk(node) if (ref := _ref(part)))
-        return tuple(refs) or self.reads
+        if self.parts is None:
+            return self.reads
+        return tuple(dict.fromkeys(self.parts.reads_that_held(env))) or self.reads
 
 
 class ExpressionProblem(Exception):
@@ -140,7 +163,20 @@ def compile_expression(source: object, schema: Schema) -> Expression:
     reads = tuple(dict.fromkeys(ref for node in nodes if (ref := _ref(node)) is not None))
     for node in nodes:
         _check_node(node, schema)
-    return Expression(text, rule, reads)
+    return Expression(text, rule, reads, _split(rule.statement.expression))
+
+
+def _split(node: Any) -> Part | None:
+    """Compile the tree into parts split at and/or; None when the compiler cannot translate it."""
+    fn = compile_tree(node)
+    if fn is None:
+        return None
+    reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
+    if isinstance(node, re_ast.LogicExpression) and node.type in ("and", "or"):
+        left, right = _split(node.left), _split(node.right)
+        if left is not None and right is not None:
+            return Part(node.type, fn, reads, (left, right))
+    return Part("leaf", fn, reads)
 
 
 def _unknown_name(exc: re_errors.AttributeResolutionError, schema: Schema) -> str:
@@ -178,17 +214,6 @@ def _walk(node: Any) -> Iterator[Any]:
             for item in child:
                 if isinstance(item, re_ast.ExpressionBase):
                     yield from _walk(item)
-
-
-def _true_parts(node: Any, env: Mapping[str, Record]) -> list[Any]:
-    """Split a true condition at 'and'/'or' into the parts that were true."""
-    if isinstance(node, re_ast.LogicExpression) and node.type == "or":
-        return [
-            part for side in (node.left, node.right) if side.evaluate(env) for part in _true_parts(side, env)
-        ]
-    if isinstance(node, re_ast.LogicExpression) and node.type == "and":
-        return [*_true_parts(node.left, env), *_true_parts(node.right, env)]
-    return [node]
 
 
 def _ref(node: Any) -> Ref | None:

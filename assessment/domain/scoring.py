@@ -11,6 +11,7 @@ from typing import Any
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
+from assessment.domain.compiled import number
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
 from assessment.domain.expressions import as_decimal
@@ -155,7 +156,7 @@ def _answer_record(questionnaire: Questionnaire, answers: Mapping[str, AnswerVal
         if question.type is QuestionType.MULTI:
             values[qid] = value if isinstance(value, tuple) else ()
         else:
-            values[qid] = value
+            values[qid] = number(value)
     return values
 
 
@@ -183,7 +184,7 @@ def visible_path(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue
                 continue
             shown.append(question)
             if question.id in answers:
-                record[question.id] = answers[question.id]
+                record[question.id] = number(answers[question.id])
         if shown:
             sections.append(section)
             questions.extend(shown)
