@@ -143,3 +143,11 @@ def test_report_returns_the_pdf_with_the_answers_inside(client: FlaskClient) -> 
     visible = {k: v for k, v in data["answers"].items() if k in embedded["answers"]}
     assert embedded["answers"] == visible
     assert "Gut symptom and supplement summary" in reader.pages[0].extract_text()
+
+
+def test_the_readme_example_request_works(client: FlaskClient) -> None:
+    """docs/example-answers.json, used by the README's curl example, is accepted and scores P1."""
+    body = json.loads((Path(__file__).parent.parent.parent / "docs" / "example-answers.json").read_text())
+    response = client.post("/api/v1/assessments", json=body)
+    assert response.status_code == 200
+    assert {s["id"]: s["value"] for s in response.get_json()["scores"]}["gsbi"] == 53
