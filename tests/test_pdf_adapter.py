@@ -10,8 +10,6 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,8 @@ from assessment.report import RenderBusy
 from assessment.report import RenderRefused
 from assessment.report import RenderTimeout
 from assessment.report import render_pdf
+from tests.spy_server import Hits
+from tests.spy_server import spy_http_server
 
 FOOTER_NOTE = "Patient-completed, not a diagnosis. Questionnaire v3, 2025-11-26."
 ANSWERS = {
@@ -65,48 +65,11 @@ TWO_PAGES = _doc(
 )
 
 
-class _Hits:
-    """Counts every connection the spy server handles."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.paths: list[str] = []
-        self.lock = threading.Lock()
-
-
 @pytest.fixture
-def spy_server() -> Iterator[tuple[str, _Hits]]:
+def spy_server() -> Iterator[tuple[str, Hits]]:
     """Serve a tiny PNG on 127.0.0.1 and count every request; yield (base URL, hits)."""
-    hits = _Hits()
-    body = _png()
-
-    class Handler(BaseHTTPRequestHandler):
-        def handle(self) -> None:
-            with hits.lock:
-                hits.count += 1
-            super().handle()
-
-        def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
-            with hits.lock:
-                hits.paths.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-            """Stay quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with spy_http_server(_png(), "image/png") as (port, hits):
+        yield f"http://127.0.0.1:{port}", hits
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +151,7 @@ def test_answers_json_attachment_round_trips_byte_for_byte(renderer: PdfRenderer
 
 
 def test_escaped_hostile_text_prints_literally_and_fetches_nothing(
-    renderer: PdfRenderer, spy_server: tuple[str, _Hits]
+    renderer: PdfRenderer, spy_server: tuple[str, Hits]
 ) -> None:
     base, hits = spy_server
     hostile = [
@@ -208,7 +171,7 @@ def test_escaped_hostile_text_prints_literally_and_fetches_nothing(
     assert list(PdfReader(io.BytesIO(pdf)).attachments) == ["answers.json"]
 
 
-def test_unescaped_hostile_markup_is_refused_by_the_fetcher(spy_server: tuple[str, _Hits]) -> None:
+def test_unescaped_hostile_markup_is_refused_by_the_fetcher(spy_server: tuple[str, Hits]) -> None:
     base, hits = spy_server
     head = (
         f'<link rel="stylesheet" href="{base}/s.css">'
@@ -247,7 +210,7 @@ def test_unescaped_hostile_markup_is_refused_by_the_fetcher(spy_server: tuple[st
     assert "file:///etc/hostname" not in renderer.refused
 
 
-def test_fail_closed_renderer_stops_at_the_first_foreign_url(spy_server: tuple[str, _Hits]) -> None:
+def test_fail_closed_renderer_stops_at_the_first_foreign_url(spy_server: tuple[str, Hits]) -> None:
     base, hits = spy_server
     renderer = PdfRenderer(fail_closed=True)
 

@@ -21,8 +21,6 @@ import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,8 @@ from assessment import create_app
 from assessment.domain import Questionnaire
 from assessment.report import RenderBusy
 from assessment.web.report import renderer
+from tests.spy_server import Hits
+from tests.spy_server import spy_http_server
 from tests.web.conftest import Respondent
 
 CASES = Path(__file__).parent / "cases"
@@ -680,46 +680,11 @@ def test_twenty_concurrent_api_reports_get_200_or_503_never_500() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class Hits:
-    """Every connection the spy server sees."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.paths: list[str] = []
-        self.lock = threading.Lock()
-
-
 @pytest.fixture
 def spy_server() -> Iterator[tuple[int, Hits]]:
     """A real HTTP server on 127.0.0.1 that records every request; yield (port, hits)."""
-    hits = Hits()
-
-    class Handler(BaseHTTPRequestHandler):
-        def handle(self) -> None:
-            with hits.lock:
-                hits.count += 1
-            super().handle()
-
-        def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
-            with hits.lock:
-                hits.paths.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/css")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-            """Stay quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], hits
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with spy_http_server(content_type="text/css") as found:
+        yield found
 
 
 def hostile_answers(port: int) -> dict[str, str]:
