@@ -12,7 +12,6 @@ import http.cookiejar
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -87,6 +86,10 @@ class Server:
         """Return each worker's RSS in MB."""
         return {pid: rss_mb(pid) for pid in self.worker_pids()}
 
+    def url(self, path: str) -> str:
+        """Return the absolute URL of a path on this server."""
+        return self.base_url + path
+
     def logs(self) -> str:
         """Return what gunicorn and the app printed so far."""
         return self.log_path.read_bytes().decode("utf-8", errors="replace")
@@ -126,23 +129,26 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def gunicorn(
+def start_gunicorn(
     app: str = "wsgi:app",
     *,
     workers: int = 2,
     extra_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
-) -> Iterator[Server]:
-    """Run gunicorn with the project's config on a free loopback port until the block ends."""
+) -> Server:
+    """Start gunicorn with the project's config on a free loopback port; wait for /healthz.
+
+    Raises RuntimeError (with the end of the log) when it does not come up.
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    own_dir = log_dir is None  # a directory made here is removed afterwards
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="gutcheck-bench-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / "gunicorn.log"
     environment = dict(os.environ)
     environment.setdefault("GUTCHECK_SECRET_KEY", secrets.token_hex(32))
+    # A print() in a worker must reach the log file at once, for the privacy checks to see it.
     environment["PYTHONUNBUFFERED"] = "1"
     environment.update(env or {})
     cmd = [str(GUNICORN), "--config", "gunicorn.conf.py", "-w", str(workers)]
@@ -152,22 +158,35 @@ def gunicorn(
         cmd, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )
     server = Server(base_url, proc, log_path, workers, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _healthy(base_url):
+        logs = server.logs()
+        failed = proc.poll() is not None or any(m in logs for m in FATAL_MARKERS)
+        if failed or time.monotonic() > deadline:
+            server.stop()
+            tail = "\n".join(server.logs().splitlines()[-30:])
+            msg = f"gunicorn did not start on {base_url}:\n{tail}"
+            raise RuntimeError(msg)
+        time.sleep(0.1)
+    server.wait_for_workers()
+    return server
+
+
+@contextlib.contextmanager
+def gunicorn(
+    app: str = "wsgi:app",
+    *,
+    workers: int = 2,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    log_dir: Path | None = None,
+) -> Iterator[Server]:
+    """Run gunicorn (see start_gunicorn) until the block ends."""
+    server = start_gunicorn(app, workers=workers, extra_args=extra_args, env=env, log_dir=log_dir)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(base_url):
-            logs = server.logs()
-            failed = proc.poll() is not None or any(m in logs for m in FATAL_MARKERS)
-            if failed or time.monotonic() > deadline:
-                tail = "\n".join(logs.splitlines()[-30:])
-                msg = f"gunicorn did not start on {base_url}:\n{tail}"
-                raise RuntimeError(msg)
-            time.sleep(0.1)
-        server.wait_for_workers()
         yield server
     finally:
         server.stop()
-        if own_dir:
-            shutil.rmtree(log_dir, ignore_errors=True)
 
 
 class _InputParser(HTMLParser):

@@ -50,7 +50,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     try:
         yield server
     finally:
-        server.close()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
