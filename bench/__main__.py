@@ -135,7 +135,8 @@ def pages_rows(quick: bool) -> list[Row]:
     r = pages_bench.bench_pages(seconds=5 if quick else 10)
     measured = (
         f"{r['ratio']:.2f}x ({r['app_rps']:,.0f} vs {r['plain_rps']:,.0f} req/s, {r['bytes']:,} B"
-        f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'})"
+        f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'};"
+        f" {r['bare_ratio']:.2f}x a bare Flask page at {r['bare_rps']:,.0f} req/s)"
     )
     return [
         (

@@ -1,21 +1,36 @@
-"""Bench-only WSGI app: the real app, plus a plain Jinja page under /plain, in one gunicorn.
+"""Bench-only WSGI app: the real app with one extra plain page, plus a bare Flask app, in one gunicorn.
 
-`GET /plain/page?bytes=N` renders a compiled Jinja template through a bare Flask app (no session,
-no CSRF, no forms) padded to exactly N bytes. The pages benchmark compares the question page with
-this page of the same size, served by the same gunicorn workers in the same run. The real app
-never sees this module: it is mounted only here, for `gunicorn bench.plain_app:app`.
+Two plain Jinja pages, both padded to exactly N bytes, both rendering the same compiled template:
+
+- `GET /bench/plain?bytes=N` is a route added here to the real app (made by `create_app()` in
+  wsgi.py), so it goes through the same encrypted session interface, security headers, CSRF set-up,
+  context processors and request hooks as the question page, and the benchmark requests it with
+  the same session cookie. This is DESIGN 8's reference: the ratio then measures what the
+  questionnaire logic adds, not Flask's baseline.
+- `GET /plain/page?bytes=N` is served by a bare Flask app mounted beside ours (no session, no
+  CSRF, no headers): Flask's own floor, shown for comparison.
+
+The real app never sees this module: the extra route and the mount exist only in the process that
+runs `gunicorn bench.plain_app:app`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from flask import Flask
 from flask import Response
+from flask import render_template
 from flask import request
+from jinja2 import Template
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from bench.pages import APP_PLAIN_PATH
+from bench.pages import BARE_PLAIN_PATH
 from wsgi import app as real_app
+
+MAX_BYTES = 1_000_000
 
 PLAIN_TEMPLATE = """<!doctype html>
 <html lang="en">
@@ -34,27 +49,59 @@ PLAIN_TEMPLATE = """<!doctype html>
 </html>
 """
 PARAGRAPHS = tuple(f"Plain paragraph number {i}, the same text every time." for i in range(40))
-
-plain = Flask(__name__)
-_template = plain.jinja_env.from_string(PLAIN_TEMPLATE)
+TITLE = "Plain page"
 
 
-def _render(filler: str) -> str:
-    return _template.render(title="Plain page", paragraphs=PARAGRAPHS, filler=filler)
+def _requested_size() -> int:
+    return max(0, min(request.args.get("bytes", default=0, type=int), MAX_BYTES))
 
 
-@cache
-def _filler(size: int) -> str:
-    """Return the padding that makes the rendered page exactly `size` bytes (if it can)."""
-    base = len(_render("").encode())
-    return "x" * max(size - base, 0)
+def _padding(render: Callable[[str], str]) -> Callable[[int], str]:
+    """Return a cached function giving the filler that makes `render` exactly `size` bytes."""
+
+    @cache
+    def filler(size: int) -> str:
+        base = len(render("").encode())
+        return "x" * max(size - base, 0)
+
+    return filler
 
 
-@plain.get("/page")
-def page() -> Response:
-    size = request.args.get("bytes", default=0, type=int)
-    body = _render(_filler(max(0, min(size, 1_000_000))))
+# The bare Flask app: Flask's floor, no session, no CSRF, no headers.
+bare = Flask(__name__)
+_bare_template = bare.jinja_env.from_string(PLAIN_TEMPLATE)
+
+
+def _render_bare(filler: str) -> str:
+    return _bare_template.render(title=TITLE, paragraphs=PARAGRAPHS, filler=filler)
+
+
+_bare_filler = _padding(_render_bare)
+
+
+@bare.get("/page")
+def bare_page() -> Response:
+    body = _render_bare(_bare_filler(_requested_size()))
     return Response(body, mimetype="text/html")
 
 
-app = DispatcherMiddleware(real_app, {"/plain": plain})
+# The same template as a route of our own app, rendered the way our views render (render_template:
+# context processors and template signals included) and returned as a str, like the question page.
+_app_template: Template = real_app.jinja_env.from_string(PLAIN_TEMPLATE)
+
+
+def _render_in_app(filler: str) -> str:
+    return render_template(_app_template, title=TITLE, paragraphs=PARAGRAPHS, filler=filler)
+
+
+_app_filler = _padding(_render_in_app)
+
+
+def app_plain_page() -> str:
+    """A plain Jinja page of the requested size, served by our app (session, headers and all)."""
+    return _render_in_app(_app_filler(_requested_size()))
+
+
+real_app.add_url_rule(APP_PLAIN_PATH, "bench_plain", app_plain_page, methods=["GET"])
+
+app = DispatcherMiddleware(real_app, {BARE_PLAIN_PATH.rsplit("/", 1)[0]: bare})

@@ -45,6 +45,14 @@ class Answers(Mapping[str, AnswerValue]):
     def __len__(self) -> int:
         return len(self.data)
 
+    def __contains__(self, key: object) -> bool:
+        # Mapping's default would raise and catch a KeyError for every missing answer.
+        return key in self.data
+
+    def get(self, key: str, default: AnswerValue | None = None) -> AnswerValue | None:  # type: ignore[override]
+        """Return the answer to a question, or default when it has none."""
+        return self.data.get(key, default)
+
     def merged(self, other: Mapping[str, AnswerValue], replace: Iterable[str] = ()) -> Answers:
         """Return these answers updated by other; ids in replace are dropped first (cleared fields)."""
         dropped = set(replace)

@@ -169,9 +169,20 @@ def _points(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) ->
     return points
 
 
+_BLANK_RECORDS: dict[int, tuple[Questionnaire, dict[str, Any]]] = {}
+
+
+def _blank_record(questionnaire: Questionnaire) -> dict[str, Any]:
+    """A fresh copy of the all-missing answer record (built once per questionnaire, copied per call)."""
+    found = _BLANK_RECORDS.get(id(questionnaire))
+    if found is None or found[0] is not questionnaire:
+        found = _BLANK_RECORDS[id(questionnaire)] = (questionnaire, _answer_record(questionnaire, {}))
+    return dict(found[1])
+
+
 def visible_path(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> VisiblePath:
     """Work out which sections and questions are shown; a hidden answer never counts later on."""
-    record = _answer_record(questionnaire, {})
+    record = _blank_record(questionnaire)
     env = {"answers": Record(record)}
     sections: list[Section] = []
     questions: list[Question] = []

@@ -1,29 +1,53 @@
-"""What the field macro needs to render one question: ids, values and ARIA, worked out in Python.
+"""The question page's HTML, rendered once by the templates with holes for a person's values.
 
-The inputs are written by the Jinja macro rather than by WTForms widgets: the widgets format every
-attribute through Markup one by one, which made a 0-10 scale page several times slower to render.
-The WTForms field still holds the choices, the submitted or stored data and the field options.
+The macro (templates/macros/fields.html) stays the one place a question's markup is written:
+labels, hints, ids, ARIA attributes, every radio button and checkbox. At start-up it renders every
+question twice (without and with an error), with unique markers where a request's own values go:
+whether each option is ticked, a text field's value and the error message. The output is cut at
+the markers into constant pieces (`compile_question`). A request then only joins pieces and
+escapes the person's own values, instead of running the macro (~750 escapes for a page of ~85
+inputs). Radio buttons and scales are pre-joined for each possible choice: a dictionary lookup.
+`compile_page` does the same for the page around the questions (questionnaire.py).
+
+Only the questionnaire's own text is prepared in memory: nothing about a person is kept between
+requests (DESIGN 6). Templates are read once, so an edited template shows after a restart, like
+an edited questions.yaml.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Callable
+from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
+
+from markupsafe import Markup
+from markupsafe import escape
 
 from assessment.domain import Question
 from assessment.domain import QuestionType
 from assessment.web import forms
 
+CHECKED = Markup(" checked")
+VALUE_HOLE = "value"
+ERROR_HOLE = "error"
+
+FormValue = str | Collection[str]
+"""A question's value as the form shows it: the text typed, or the option values ticked."""
+
 
 @dataclass(frozen=True, slots=True)
 class OptionView:
-    """One radio button or checkbox."""
+    """One radio button or checkbox, as the macro reads it."""
 
     id: str
     value: str
     label: str
-    checked: bool
+    checked_attr: str = ""
     hint: str = ""
     exclusive: bool = False
 
@@ -35,7 +59,7 @@ class OptionView:
 
 @dataclass
 class QuestionView:
-    """One question as the macro renders it."""
+    """One question as the macro reads it."""
 
     question: Question
     errors: list[str]
@@ -48,7 +72,7 @@ class QuestionView:
     @property
     def grouped(self) -> bool:
         """Say whether the question is a group of radios or checkboxes (a fieldset)."""
-        return self.question.type.has_options or self.question.type is QuestionType.SCALE
+        return is_grouped(self.question)
 
     @property
     def input_type(self) -> str:
@@ -62,16 +86,97 @@ class QuestionView:
         """Say whether the answer is written in a text area."""
         return self.question.type is QuestionType.TEXT and self.question.multiline
 
-    @property
-    def first_input_id(self) -> str:
-        """Return the id the error summary links to."""
-        return forms.first_input_id(self.question)
+
+def is_grouped(question: Question) -> bool:
+    """Say whether a question is a group of radios or checkboxes (a fieldset)."""
+    return question.type.has_options or question.type is QuestionType.SCALE
 
 
-def question_view(
-    question: Question, field: Any, errors: tuple[str, ...], condition: str = ""
-) -> QuestionView:
-    """Work out a question's ids, values and ARIA attributes from its bound WTForms field."""
+@dataclass(frozen=True, slots=True)
+class Pieces:
+    """Constant Markup cut at holes: chunks[0], fill(holes[0]), chunks[1], ... chunks[-1]."""
+
+    chunks: tuple[str, ...]
+    holes: tuple[str, ...]
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """Join the pieces with each hole's value: text that is already HTML (Markup or escaped)."""
+        parts = [self.chunks[0]]
+        for hole, chunk in zip(self.holes, self.chunks[1:], strict=True):
+            parts.append(values.get(hole, ""))
+            parts.append(chunk)
+        return "".join(parts)
+
+
+class Markers:
+    """Unique markers for the holes; a questionnaire text can never contain one by chance."""
+
+    def __init__(self) -> None:
+        self._tag = secrets.token_hex(8)
+        self._pattern = re.compile(f"\x00{self._tag}:([a-z0-9_]+)\x00")
+
+    def __call__(self, hole: str) -> Markup:
+        return Markup(f"\x00{self._tag}:{hole}\x00")
+
+    def cut(self, html: str, expected: list[str] | None = None) -> Pieces:
+        """Cut rendered HTML at the markers, checking they came out as expected (once each, in
+        order), or when `expected` is None, that nothing else looks like a marker."""
+        parts = self._pattern.split(str(html))
+        chunks, holes = tuple(parts[0::2]), tuple(parts[1::2])
+        if (expected is not None and list(holes) != expected) or "\x00" in "".join(chunks):
+            message = f"the template did not render the expected holes: {list(holes)} vs {expected}"
+            raise ValueError(message)
+        return Pieces(chunks, holes)
+
+
+def _option_hole(index: int) -> str:
+    return f"c{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionMarkup:
+    """One question's pre-rendered HTML; `render` fills in a request's values and errors."""
+
+    question: Question
+    first_input_id: str
+    grouped: bool
+    option_values: tuple[str, ...]
+    plain: Pieces
+    with_error: Pieces
+    # Error-free HTML with nothing ticked, and with each single choice ticked (radios and scales).
+    blank: Markup
+    single: Mapping[str, Markup]
+
+    def render(self, value: FormValue | None, errors: Collection[str] = ()) -> Markup:
+        """Return the question's HTML with a value (text, or option values ticked) and any errors."""
+        if not errors and self.grouped:
+            if not value:
+                return self.blank
+            if isinstance(value, str):
+                found = self.single.get(value)
+                return found if found is not None else self.blank
+        fill: dict[str, str] = {}
+        if errors:
+            fill[ERROR_HOLE] = escape(" ".join(errors))
+        if self.grouped:
+            chosen = {value} if isinstance(value, str) else set(value or ())
+            for index, option in enumerate(self.option_values):
+                if option in chosen:
+                    fill[_option_hole(index)] = CHECKED
+        elif value:
+            fill[VALUE_HOLE] = escape(value if isinstance(value, str) else "")
+        return Markup((self.with_error if errors else self.plain).fill(fill))
+
+
+def _view(
+    question: Question,
+    choices: list[tuple[str, str]],
+    attrs: list[tuple[str, str]],
+    condition: str,
+    mark: Markers,
+    error: bool,
+) -> tuple[QuestionView, list[str]]:
+    """Return the view the macro renders at start-up, with markers for holes, and the holes expected."""
     qid = question.id
     described = []
     if question.hint:
@@ -82,24 +187,90 @@ def question_view(
         described.append(f"{qid}-unit")
     if question.type is QuestionType.TEXT:
         described.append(f"{qid}-limit")
-    if errors:
+    if error:
         described.append(f"{qid}-error")
-    view = QuestionView(question, list(errors), condition, " ".join(described))
+    errors: list[str] = [mark(ERROR_HOLE)] if error else []
+    view = QuestionView(question, errors, condition, " ".join(described))
+    holes = [ERROR_HOLE] if error else []
     if view.grouped:
         hints = {opt.value: opt.hint for opt in question.options}
-        for index, choice in enumerate(field.iter_choices()):
-            value = str(choice.value)
+        for index, (value, label) in enumerate(choices):
             view.options.append(
                 OptionView(
-                    id=f"{field.id}-{index}",
+                    id=f"{qid}-{index}",
                     value=value,
-                    label=str(choice.label),
-                    checked=bool(choice.selected),
+                    label=label,
+                    checked_attr=mark(_option_hole(index)),
                     hint=hints.get(value, ""),
                     exclusive=value in question.exclusive,
                 )
             )
+            holes.append(_option_hole(index))
     else:
-        view.value = field._value()
-        view.attrs = sorted((str(k), str(v)) for k, v in (field.render_kw or {}).items())
-    return view
+        view.value = mark(VALUE_HOLE)
+        view.attrs = attrs
+        holes.append(VALUE_HOLE)
+    return view, holes
+
+
+def compile_question(
+    question: Question, field: Any, condition: str, macro: Callable[[QuestionView], str]
+) -> QuestionMarkup:
+    """Render one question through the macro, with markers, and cut it into constant pieces.
+
+    `field` is the question's bound WTForms field (its choices, id and render_kw are the inputs'
+    values, labels and attributes), `condition` its same-page visible_if as JSON ('' if none).
+    """
+    if field.id != question.id:
+        message = f"the field of question '{question.id}' has id '{field.id}'"
+        raise ValueError(message)
+    grouped = is_grouped(question)
+    choices = [(str(c.value), str(c.label)) for c in field.iter_choices()] if grouped else []
+    attrs = [] if grouped else sorted((str(k), str(v)) for k, v in (field.render_kw or {}).items())
+    mark = Markers()
+    pieces = []
+    for error in (False, True):
+        view, holes = _view(question, choices, attrs, condition, mark, error)
+        pieces.append(mark.cut(macro(view), holes))
+    plain, with_error = pieces
+    values = tuple(value for value, _ in choices)
+    blank = Markup(plain.fill({}))
+    single: dict[str, Markup] = {}
+    if grouped and question.type is not QuestionType.MULTI:
+        single = {v: Markup(plain.fill({_option_hole(i): CHECKED})) for i, v in enumerate(values)}
+    return QuestionMarkup(
+        question=question,
+        first_input_id=forms.first_input_id(question),
+        grouped=grouped,
+        option_values=values,
+        plain=plain,
+        with_error=with_error,
+        blank=blank,
+        single=single,
+    )
+
+
+def field_value(question: Question, field: Any) -> FormValue:
+    """Return what a bound WTForms field holds (a post being shown again), as the form shows it."""
+    if is_grouped(question):
+        return [str(choice.value) for choice in field.iter_choices() if choice.selected]
+    value: str = field._value()
+    return value
+
+
+def compile_page(
+    render: Callable[[dict[str, Any]], str], context: Mapping[str, Any], holes: Collection[str]
+) -> Pieces:
+    """Render a page once with a marker for each hole, and cut it into constant pieces.
+
+    `context` holds the values that are the same on every request; each name in `holes` is given
+    a marker, filled in per request by `Pieces.fill` with text that is already HTML (Markup, or
+    escaped). Raises ValueError when a hole never shows (its value would be lost).
+    """
+    mark = Markers()
+    pieces = mark.cut(render({**context, **{hole: mark(hole) for hole in holes}}))
+    missing = set(holes) - set(pieces.holes)
+    if missing:
+        message = f"the page did not render the holes {sorted(missing)}"
+        raise ValueError(message)
+    return pieces

@@ -1,8 +1,9 @@
 """WTForms forms built from the questionnaire model by one field-type table.
 
 The fields only carry values to and from the page; validation is the domain parser's job
-(`parse_answers`), so the form and the JSON API share one source of truth. Its messages are copied
-into `field.errors` for the template.
+(`parse_answers`), so the form and the JSON API share one source of truth. A form is bound only
+to read a post back (shown again with the parser's messages) and, once at start-up, to give
+field_views each field's choices and attributes; a GET fills the page from `stored_values`.
 """
 
 from __future__ import annotations
@@ -127,15 +128,11 @@ def form_for(section: Section) -> type[SectionForm]:
     return build_form(section, section.questions)
 
 
-def initial_data(questions: tuple[Question, ...], answers: Mapping[str, AnswerValue]) -> dict[str, Any]:
-    """Return form data for stored answers, as the person would have typed or ticked them."""
-    data: dict[str, Any] = {}
-    for question in questions:
-        value = answers.get(question.id)
-        if value is None:
-            continue
-        data[ATTR_PREFIX + question.id] = form_value(value)
-    return data
+def stored_values(
+    questions: tuple[Question, ...], answers: Mapping[str, AnswerValue]
+) -> dict[str, str | list[str]]:
+    """Return stored answers by question id, as the person would have typed or ticked them."""
+    return {q.id: form_value(answers[q.id]) for q in questions if q.id in answers}
 
 
 def form_value(value: AnswerValue) -> str | list[str]:
@@ -152,11 +149,3 @@ def first_input_id(question: Question) -> str:
     if question.type.has_options or question.type is QuestionType.SCALE:
         return f"{question.id}-0"
     return question.id
-
-
-def set_errors(form: SectionForm, errors: Mapping[str, tuple[str, ...]]) -> None:
-    """Copy the domain parser's messages into the fields."""
-    for qid, messages in errors.items():
-        name = ATTR_PREFIX + qid
-        if name in form._fields:
-            form._fields[name].errors = list(messages)

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint
 from flask import Flask
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import has_request_context
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
+from flask.globals import request_ctx
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from assessment.domain import Answers
 from assessment.domain import AnswerValue
+from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import Section
 from assessment.domain import VisiblePath
@@ -29,7 +38,12 @@ from assessment.domain.client_conditions import client_condition
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import forms
-from assessment.web.field_views import question_view
+from assessment.web.field_views import FormValue
+from assessment.web.field_views import Pieces
+from assessment.web.field_views import QuestionMarkup
+from assessment.web.field_views import compile_page
+from assessment.web.field_views import compile_question
+from assessment.web.field_views import field_value
 
 bp = Blueprint("questionnaire", __name__)
 
@@ -50,7 +64,8 @@ class ClientCondition:
 
 
 def init_app(app: Flask) -> None:
-    """Translate every same-page condition for the browser once, and build every form once.
+    """Translate every same-page condition for the browser once, build every form once, and
+    render every question's HTML once (field_views), so a request only fills in the person's values.
 
     Building the forms at start-up also surfaces a reserved question id before any request.
     """
@@ -67,6 +82,82 @@ def init_app(app: Flask) -> None:
                     json.dumps(condition, separators=(",", ":")), frozenset(answer_refs(condition))
                 )
     app.extensions["gutcheck_conditions"] = conditions
+    macro = app.jinja_env.get_template("macros/fields.html").module.render_question  # type: ignore[attr-defined]
+    markup: dict[str, QuestionMarkup] = {}
+    with app.app_context():
+        for section in questionnaire.sections:
+            # Bound only to read each field's choices, id and attributes: no request, no CSRF.
+            form = forms.form_for(section)(formdata=None, meta={"csrf": False})
+            for question in section.questions:
+                shown_if = conditions[question.id].json if question.id in conditions else ""
+                markup[question.id] = compile_question(question, form.field(question.id), shown_if, macro)
+    app.extensions["gutcheck_question_markup"] = markup
+    app.extensions[_SHARED_URLS] = {}
+    app.jinja_env.globals["page_links"] = page_links
+
+
+# url_for costs ~5 us and a section page has seven links that are the same for everyone: they are
+# built once per process. Only links made from the app's own values (never from a request or a
+# person) are kept, and only when a URL cannot depend on the request: no SCRIPT_NAME (the app at
+# the site's root), no SERVER_NAME and no url_defaults. Otherwise url_for runs every time.
+_SHARED_URLS = "gutcheck_shared_urls"
+
+
+def _reusable(app: Flask) -> bool:
+    """Say whether a URL built for this request is the same for every request."""
+    return not (request.script_root or app.config["SERVER_NAME"] or any(app.url_default_functions.values()))
+
+
+def _shared_url(app: Flask, reusable: bool, endpoint: str, **values: Any) -> str:
+    """Return url_for(endpoint, **values), built once per process when `reusable` (see above)."""
+    if not reusable:
+        return url_for(endpoint, **values)
+    urls: dict[tuple[Any, ...], Any] = app.extensions[_SHARED_URLS]
+    key = (endpoint, *values.items())
+    found: str | None = urls.get(key)
+    if found is None:
+        found = urls[key] = url_for(endpoint, **values)
+    return found
+
+
+def _section_url(app: Flask, reusable: bool, section: Section, *, review: bool = False) -> str:
+    """Return flow.section_url(section, review=review), through _shared_url."""
+    if review:
+        return _shared_url(
+            app, reusable, "questionnaire.section", section_id=section.id, **{"return": "review"}
+        )
+    return _shared_url(app, reusable, "questionnaire.section", section_id=section.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """The links on every page (base.html)."""
+
+    css: str
+    js: str
+    start: str
+    guidance: str
+    about: str  # '' without an about page
+
+
+def page_links(about_slug: str | None) -> PageLinks:
+    """Return the links on every page (one call per page), built once per process when they can be."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    reusable = has_request_context() and _reusable(app)
+    if reusable:
+        found: PageLinks | None = app.extensions[_SHARED_URLS].get(("page_links", about_slug))
+        if found is not None:
+            return found
+    links = PageLinks(
+        css=url_for("static", filename="css/app.css"),
+        js=url_for("static", filename="js/app.js"),
+        start=url_for("questionnaire.start"),
+        guidance=url_for("guidance.index"),
+        about=url_for("guidance.page", slug=about_slug) if about_slug else "",
+    )
+    if reusable:
+        app.extensions[_SHARED_URLS][("page_links", about_slug)] = links
+    return links
 
 
 UPLOAD_ACCEPT = ".json,.pdf,application/json,application/pdf"
@@ -107,32 +198,42 @@ def section(section_id: str) -> Response | str:
     if current is None:
         abort(404)
     answers = answers_store.load_answers()
-    path = visible_path(questionnaire, answers)
-    review = request.args.get("return") == "review"
+    # The plain dict behind Answers: the domain and flow look answers up ~100 times per page, and
+    # Answers (a Mapping) answers `in` through __getitem__ and a KeyError for each missing one.
+    stored = answers.data
+    path = visible_path(questionnaire, stored)
+    review = bool(request.query_string) and request.args.get("return") == "review"
     if flow.position(path, current.id) is None:
         # Hidden by an earlier answer: skip ahead to the next section the person does see.
         after = flow.next_visible_after(questionnaire, path, current)
         return redirect(flow.section_url(after, review=review) if after else url_for("questionnaire.review"))
-    blocker = flow.first_missing(path, answers)
-    if blocker is not None and _before(path, blocker, current):
+    blocker = _missing_before(questionnaire, path, current, stored)
+    if blocker is not None:
         flash(flow.MISSING_MESSAGE, "info")
         return redirect(flow.section_url(blocker, review=review))
-    form_class = forms.form_for(current)
     if request.method == "POST":
-        return _save(current, answers, form_class, review)
-    form = form_class(formdata=None, data=forms.initial_data(current.questions, answers))
-    return _render(current, answers, path, form, review)
+        return _save(current, answers, review)
+    # A GET validates nothing, so it needs no WTForms form: the stored answers fill the page.
+    return _render(current, stored, path, forms.stored_values(current.questions, stored), {}, review)
 
 
-def _before(path: VisiblePath, first: Section, second: Section) -> bool:
-    """Say whether a visible section comes before another on the person's path."""
-    a, b = flow.position(path, first.id), flow.position(path, second.id)
-    return a is not None and b is not None and a < b
+def _missing_before(
+    questionnaire: Questionnaire, path: VisiblePath, current: Section, answers: Mapping[str, AnswerValue]
+) -> Section | None:
+    """Return flow.first_missing(path, answers) when it comes before `current` on the path, else None.
+
+    One pass over the visible questions up to the section's own (they are in path order), where
+    first_missing looks through every visible question once per section.
+    """
+    for question in path.questions:
+        if question.section_id == current.id:
+            return None
+        if question.required and question.id not in answers:
+            return questionnaire.section(question.section_id)
+    return None
 
 
-def _save(
-    current: Section, answers: Answers, form_class: type[forms.SectionForm], review: bool
-) -> Response | str:
+def _save(current: Section, answers: Answers, review: bool) -> Response | str:
     """Validate the post with the domain parser; store and redirect, or show the page with errors."""
     questionnaire = answers_store.questionnaire()
     ids = [q.id for q in current.questions]
@@ -161,9 +262,10 @@ def _save(
                 page_errors.append(TOO_LONG_PAGE_MESSAGE)
         else:
             return redirect(_after_save(updated, current, review))
-    form = form_class(formdata=request.form)
-    forms.set_errors(form, errors)
-    return _render(current, answers, path, form, review, page_errors=page_errors)
+    # The post is shown again as WTForms reads it (one value of a radio, every ticked box).
+    form = forms.form_for(current)(formdata=request.form)
+    values = {q.id: field_value(q, form.field(q.id)) for q in current.questions}
+    return _render(current, answers, path, values, errors, review, page_errors=page_errors)
 
 
 def _after_save(answers: Answers, current: Section, review: bool) -> str:
@@ -177,27 +279,88 @@ def _after_save(answers: Answers, current: Section, review: bool) -> str:
     return flow.section_url(following) if following else url_for("questionnaire.review")
 
 
+# The section page around its questions is the same for everyone but for a few values, so it too is
+# rendered once per process (at the first section page: the app's context processors must be in
+# place), through the same templates, with a marker for each value that changes (SHELL_HOLES). A
+# GET without messages or errors then joins the pieces; anything else (a flashed message, an error
+# summary, an app not at the site's root) goes through render_template. Each page is rendered
+# twice, for different requests, and kept only when both agree: a template that used the request,
+# or anything random, keeps the slow way. SECTION_PAGE_SHELLS = False turns this off.
+_SHELLS = "gutcheck_section_shells"
+_INDENT, _DEDENT = "\n      ", "\n    "
+SHELL_HOLES = ("step", "steps", "back_url", "back_text", "action", "csrf_input", "questions")
+_SHELL_REQUESTS = (("http://localhost/", "/q/"), ("http://shell-check.invalid/", "/"))
+
+ShellKey = tuple[str, bool, bool]
+"""A section page's variant: section id, returning to the review page, with data-known."""
+
+
+def _build_shells(app: Flask) -> dict[ShellKey, Pieces]:
+    """Render every section page variant with markers (see above); return those that can be used."""
+    shells: dict[ShellKey, Pieces] = {}
+    if not app.config.get("SECTION_PAGE_SHELLS", True):
+        return shells
+    questionnaire = app.extensions["questionnaire"]
+    conditions: dict[str, ClientCondition] = app.extensions["gutcheck_conditions"]
+
+    def render(context: dict[str, Any]) -> str:
+        return render_template("questionnaire/section.html", **context)
+
+    for current in questionnaire.sections:
+        here = {q.id for q in current.questions}
+        knows = any(conditions[q.id].reads - here for q in current.questions if q.id in conditions)
+        for review in (False, True):
+            for known in (False, True) if knows else (False,):
+                context = {"section": current, "summary": [], "review": review}
+                holes = (*SHELL_HOLES, "known") if known else SHELL_HOLES
+                if not known:
+                    context["known"] = ""
+                built = []
+                for base_url, path in _SHELL_REQUESTS:
+                    # A fresh app context too: nothing reaches the g of the request being served.
+                    with app.app_context(), app.test_request_context(path, base_url=base_url):
+                        built.append(compile_page(render, context, holes))
+                if built[0] == built[1]:
+                    shells[(current.id, review, known)] = built[0]
+    return shells
+
+
+def _shell(app: Flask, key: ShellKey, reusable: bool) -> Pieces | None:
+    """Return the pre-rendered page for this request, if it can be used."""
+    shells: dict[ShellKey, Pieces] | None = app.extensions.get(_SHELLS)
+    if shells is None:
+        shells = app.extensions[_SHELLS] = _build_shells(app)
+    shell = shells.get(key)
+    if shell is None or not reusable or request_ctx.flashes is not None or "_flashes" in session:
+        return None
+    return shell
+
+
 def _render(
     current: Section,
-    answers: Answers,
+    answers: Mapping[str, AnswerValue],
     path: VisiblePath,
-    form: forms.SectionForm,
+    values: Mapping[str, FormValue],
+    errors: Mapping[str, tuple[str, ...]],
     review: bool,
     *,
     page_errors: list[str] | None = None,
 ) -> str:
-    """Render a section page with its progress, its questions and any errors (held by the fields)."""
-    conditions: dict[str, ClientCondition] = current_app.extensions["gutcheck_conditions"]
+    """Render a section page with its progress, its questions (values as the form shows them)
+    and any errors, from the HTML pre-rendered at start-up."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    conditions: dict[str, ClientCondition] = app.extensions["gutcheck_conditions"]
+    markup: dict[str, QuestionMarkup] = app.extensions["gutcheck_question_markup"]
     shown = flow.shown_questions(current, path)
-    views = []
+    # Each question on its own indented line, as a loop in the template would write them.
+    parts: list[str] = []
     for q in shown:
-        field = form.field(q.id)
-        condition = conditions[q.id].json if q.id in conditions else ""
-        views.append(question_view(q, field, tuple(field.errors), condition))
+        parts += (_INDENT, markup[q.id].render(values.get(q.id), errors.get(q.id, ())), _DEDENT)
+    questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
     summary = [
-        {"target": view.first_input_id, "message": f"{view.question.label} \u2013 {message}"}
-        for view in views
-        for message in view.errors
+        {"target": markup[q.id].first_input_id, "message": f"{q.label} \u2013 {message}"}
+        for q in shown
+        for message in errors.get(q.id, ())
     ]
     summary += [{"target": "main-content", "message": message} for message in page_errors or []]
     here = {q.id for q in current.questions}
@@ -205,26 +368,47 @@ def _render(
     known = {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
     step = (flow.position(path, current.id) or 0) + 1
     previous = flow.previous_section(path, current.id)
+    reusable = _reusable(app)
     if review:
-        back_url, back_text = url_for("questionnaire.review"), "Back to your answers"
+        back_url, back_text = _shared_url(app, reusable, "questionnaire.review"), "Back to your answers"
     elif previous is not None:
-        back_url, back_text = flow.section_url(previous), "Back"
+        back_url, back_text = _section_url(app, reusable, previous), "Back"
     else:
-        back_url, back_text = url_for("questionnaire.start"), "Back"
+        back_url, back_text = _shared_url(app, reusable, "questionnaire.start"), "Back"
+    page: dict[str, Any] = {
+        "step": step,
+        "steps": len(path.sections),
+        "back_url": back_url,
+        "back_text": back_text,
+        "action": _section_url(app, reusable, current, review=review),
+        "csrf_input": _csrf_input(app),
+        "known": json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
+    }
+    shell = None if summary else _shell(app, (current.id, review, bool(known)), reusable)
+    if shell is not None:
+        filled: dict[str, str] = {k: v if isinstance(v, Markup) else escape(v) for k, v in page.items()}
+        filled["questions"] = questions
+        return shell.fill(filled)
     return render_template(
         "questionnaire/section.html",
         section=current,
-        form=form,
-        questions=views,
         summary=summary,
-        step=step,
-        steps=len(path.sections),
-        back_url=back_url,
-        back_text=back_text,
         review=review,
-        action=flow.section_url(current, review=review),
-        known=json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
+        questions=Markup(questions),
+        **page,
     )
+
+
+def _csrf_input(app: Flask) -> Markup:
+    """Return the hidden CSRF input, as FlaskForm would write it ('' when CSRF is off)."""
+    config = app.config
+    if not config.get("WTF_CSRF_ENABLED", True):
+        return Markup("")
+    field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    name = escape(field)
+    # Flask-WTF's own token: a hand-made signer would save ~30 us but duplicate security code.
+    token = escape(generate_csrf())
+    return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{token}">')
 
 
 @bp.get("/review")
