@@ -24,6 +24,7 @@ from playwright.sync_api import Page
 
 from assessment.domain import Questionnaire
 from assessment.domain import load_questionnaire
+from bench.server import as_form_values as as_strings
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"
@@ -47,17 +48,6 @@ def load_case(name: str) -> Answers:
     answers = data["answers"]
     assert isinstance(answers, dict), f"{name}.yaml: `answers` must be a mapping"
     return dict(answers)
-
-
-def as_strings(value: object) -> list[str]:
-    """Return the form values for one answer: a list for multi answers, yes/no for YAML booleans."""
-    if isinstance(value, (list, tuple)):
-        return [s for item in value for s in as_strings(item)]
-    if isinstance(value, bool):
-        return ["yes" if value else "no"]
-    if isinstance(value, float) and value.is_integer():
-        return [str(int(value))]
-    return [str(value)]
 
 
 def path_of(page: Page) -> str:
