@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from flask import Request
 from flask import Response
+from flask import request
 from flask.sessions import SecureCookieSession
 from flask.sessions import SessionInterface
 
@@ -96,7 +97,8 @@ class EncryptedSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
+        # Secure whenever the page came over HTTPS, not only when production config says so.
+        secure = self.get_cookie_secure(app) or request.is_secure
         samesite = self.get_cookie_samesite(app)
         httponly = self.get_cookie_httponly(app)
         if not session:

@@ -312,3 +312,15 @@ def test_nothing_about_the_person_is_logged(
         client.get(path)
     assert SENTINEL in text(client.get("/review")), "not vacuous: the sentinel was stored"
     assert "SENTINEL" not in caplog.text
+
+
+def test_the_cookie_is_secure_over_https_even_outside_production() -> None:
+    """A page served over HTTPS sets a Secure cookie; plain HTTP in development does not."""
+    from tests.web.conftest import make_app
+
+    client = make_app().test_client()
+    over_https = client.get("/q/about", base_url="https://localhost")
+    assert "Secure" in over_https.headers["Set-Cookie"]
+    plain = make_app().test_client().get("/q/about")
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    assert "HttpOnly" in plain.headers["Set-Cookie"] and "SameSite=Lax" in plain.headers["Set-Cookie"]
