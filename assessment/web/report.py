@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from dataclasses import dataclass
 
 from flask import Blueprint
 from flask import Flask
@@ -50,9 +51,19 @@ def renderer(app: Flask) -> PdfRenderer:
     return found
 
 
-def summary_pdf(assessment: Assessment, today: dt.date | None = None) -> bytes:
-    """Render the summary PDF with the answers embedded as answers.json; raise SummaryBusy."""
-    completed = today or dt.date.today()
+@dataclass(frozen=True, slots=True)
+class SummaryDocument:
+    """What the PDF adapter needs for one summary: the HTML, the answers file and the metadata."""
+
+    html: str
+    attachment: Attachment
+    title: str
+    author: str = "Patient-completed"
+    subject: str = "Gut symptoms and supplements; patient-completed, not a diagnosis"
+
+
+def summary_document(assessment: Assessment, completed: dt.date) -> SummaryDocument:
+    """Fill the summary template for an assessment (needs an app context for the template)."""
     summary = build_summary(assessment, completed)
     html = render_template(
         "report/summary.html",
@@ -66,13 +77,19 @@ def summary_pdf(assessment: Assessment, today: dt.date | None = None) -> bytes:
         description="The answers in this summary; load this PDF in Gut Check to continue.",
         mime="application/json",
     )
+    return SummaryDocument(html, attachment, f"{summary.title}: summary for your doctor")
+
+
+def summary_pdf(assessment: Assessment, today: dt.date | None = None) -> bytes:
+    """Render the summary PDF with the answers embedded as answers.json; raise SummaryBusy."""
+    document = summary_document(assessment, today or dt.date.today())
     try:
         return renderer(current_app._get_current_object()).render(  # type: ignore[attr-defined]
-            html,
-            attachments=[attachment],
-            title=f"{summary.title}: summary for your doctor",
-            author="Patient-completed",
-            subject="Gut symptoms and supplements; patient-completed, not a diagnosis",
+            document.html,
+            attachments=[document.attachment],
+            title=document.title,
+            author=document.author,
+            subject=document.subject,
         )
     except (RenderBusy, RenderTimeout) as exc:
         raise SummaryBusy(str(exc)) from exc
