@@ -11,3 +11,10 @@ accesslog = None
 errorlog = "-"
 loglevel = "warning"
 limit_request_field_size = 8190
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Warm the PDF renderer and freeze start-up objects once the worker has loaded the app."""
+    from assessment.web.worker import prepare_worker
+
+    prepare_worker(worker.wsgi)
