@@ -31,3 +31,16 @@ def test_gunicorn_hook_prepares_the_renderer_and_freezes_the_heap(app: Flask) ->
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
     # The route used the renderer made at start-up, not a second one.
     assert app.extensions["pdf_renderer"] is warmed
+
+
+def test_gunicorn_hook_accepts_a_wsgi_wrapper_around_the_app(app: Flask) -> None:
+    """A middleware-wrapped app (as the benchmarks serve) still boots: frozen, nothing to warm."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](SimpleNamespace(wsgi=DispatcherMiddleware(app)))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
