@@ -254,6 +254,11 @@ def label(questionnaire: Questionnaire, qid: str) -> str:
     return questionnaire.questions[qid].label
 
 
+def short(questionnaire: Questionnaire, qid: str) -> str:
+    """The name the clinician summary gives a question beside its answer."""
+    return questionnaire.questions[qid].summary_label
+
+
 def option(questionnaire: Questionnaire, qid: str, value: str) -> str:
     """The printed label of one option of a question."""
     for opt in questionnaire.questions[qid].options:
@@ -343,11 +348,11 @@ def test_p1_glutamine_considered_and_own_words_in_the_summary(
 ) -> None:
     r, q = rendered["p1_emma"], questionnaire
     summary = r.summary_part
-    assert pair(label(q, "glutamine_status"), option(q, "glutamine_status", "considering")) in summary
-    assert pair(label(q, "glutamine_reasons"), option(q, "glutamine_reasons", "leaky_gut")) in summary
+    assert pair(short(q, "glutamine_status"), option(q, "glutamine_status", "considering")) in summary
+    assert pair(short(q, "glutamine_reasons"), option(q, "glutamine_reasons", "leaky_gut")) in summary
     # Not taking glutamine: no dose row before the appendix.
-    assert squash(label(q, "glutamine_dose_g")) not in summary
-    assert pair(label(q, "my_questions"), r.case["answers"]["my_questions"]) in summary
+    assert squash(short(q, "glutamine_dose_g")) not in summary
+    assert pair(short(q, "my_questions"), r.case["answers"]["my_questions"]) in summary
 
 
 def test_p2_glutamine_10_g_for_12_weeks_and_no_never_side_effects(
@@ -355,14 +360,14 @@ def test_p2_glutamine_10_g_for_12_weeks_and_no_never_side_effects(
 ) -> None:
     r, q = rendered["p2_raj"], questionnaire
     summary = r.summary_part
-    assert pair(label(q, "glutamine_status"), option(q, "glutamine_status", "now")) in summary
-    assert pair(label(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
-    assert pair(label(q, "glutamine_dose_g"), "10 g per day") in summary
-    assert pair(label(q, "glutamine_weeks"), "12 weeks") in summary
-    assert pair(label(q, "glutamine_effect"), option(q, "glutamine_effect", "same")) in summary
+    assert pair(short(q, "glutamine_status"), option(q, "glutamine_status", "now")) in summary
+    assert pair(short(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
+    assert pair(short(q, "glutamine_dose_g"), "10 g per day") in summary
+    assert pair(short(q, "glutamine_weeks"), "12 weeks") in summary
+    assert pair(short(q, "glutamine_effect"), option(q, "glutamine_effect", "same")) in summary
     # Every side effect was "never": none is listed as a row before the appendix.
     for qid in ("se_tummy", "se_headache", "se_confusion", "se_dizziness"):
-        assert pair(label(q, qid), "Never") not in summary, qid
+        assert pair(short(q, qid), "Never") not in summary, qid
 
 
 def test_p3_glutamine_15_g_side_effect_often_liver_and_lactulose(
@@ -370,16 +375,28 @@ def test_p3_glutamine_15_g_side_effect_often_liver_and_lactulose(
 ) -> None:
     r, q = rendered["p3_linda"], questionnaire
     summary = r.summary_part
-    assert pair(label(q, "glutamine_dose_g"), "15 g per day") in summary
-    assert pair(label(q, "glutamine_weeks"), "4 weeks") in summary
-    assert pair(label(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
-    assert pair(label(q, "se_confusion"), option(q, "se_confusion", "often")) in summary
+    assert pair(short(q, "glutamine_dose_g"), "15 g per day") in summary
+    assert pair(short(q, "glutamine_weeks"), "4 weeks") in summary
+    assert pair(short(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
+    assert pair(short(q, "se_confusion"), option(q, "se_confusion", "often")) in summary
     for qid in ("se_tummy", "se_headache", "se_nausea", "se_rash"):
-        assert pair(label(q, qid), "Never") not in summary, qid
+        assert pair(short(q, qid), "Never") not in summary, qid
     health = summary.split("Conditionsandmedicines", 1)
     assert len(health) == 2, "no 'Conditions and medicines' block before the appendix"
-    assert pair(label(q, "conditions"), option(q, "conditions", "liver")) in health[1]
-    assert pair(label(q, "medicines"), option(q, "medicines", "lactulose")) in health[1]
+    assert pair(short(q, "conditions"), option(q, "conditions", "liver")) in health[1]
+    assert pair(short(q, "medicines"), option(q, "medicines", "lactulose")) in health[1]
+
+
+def test_summary_names_questions_by_their_short_labels_and_the_appendix_by_the_full_ones(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire
+) -> None:
+    """Page 1 and the alarm box are terse for the clinician; the appendix keeps the exact wording."""
+    r, q = rendered["p3_linda"], questionnaire
+    # The alarm box explains R01 by the confusion answer, named briefly.
+    assert squash(short(q, "alarms_now")) + ":" in r.alarm_box
+    assert squash(label(q, "alarms_now")) not in r.alarm_box
+    assert squash(label(q, "glutamine_dose_g")) not in r.summary_part
+    assert pair(label(q, "glutamine_dose_g"), "15 g per day") in r.appendix_part
 
 
 @pytest.mark.parametrize("name", PERSONAS)

@@ -46,6 +46,7 @@ QUESTION_KEYS = (
     "id",
     "type",
     "label",
+    "short_label",
     "hint",
     "required",
     "visible_if",
@@ -86,7 +87,9 @@ TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
     QuestionType.YES_NO: frozenset(),
     QuestionType.TEXT: frozenset({"max_length", "multiline"}),
 }
-COMMON_KEYS = frozenset({"id", "type", "label", "hint", "required", "visible_if"})
+COMMON_KEYS = frozenset({"id", "type", "label", "short_label", "hint", "required", "visible_if"})
+# A short label names the question on the clinician summary, beside its answer.
+SHORT_LABEL_MAX = 48
 YES_NO_OPTIONS = (Option("yes", "Yes"), Option("no", "No"))
 SCALE_MIN, SCALE_MAX = Decimal(0), Decimal(10)
 
@@ -279,6 +282,7 @@ class _Builder:
             "id": qid,
             "type": qtype,
             "label": self.r.text(m, "label", what),
+            "short_label": self.short_label(m, what),
             "hint": self.r.text(m, "hint", what, default=""),
             "required": self.r.boolean(m, "required", what),
             "pos": self.pos(m.line_of("id")),
@@ -287,6 +291,17 @@ class _Builder:
         fields.update(self.type_fields(m, qtype, what))
         self._raw_visible[(section_id, qid)] = (m.get("visible_if"), m.line_of("visible_if"))
         return Question(**fields)
+
+    def short_label(self, m: LineMap, what: str) -> str:
+        """Return the optional short label, which must fit beside an answer on the summary."""
+        short = self.r.text(m, "short_label", what, default="")
+        if len(short) > SHORT_LABEL_MAX:
+            self.r.report(
+                m.line_of("short_label"),
+                f"{what}: short_label has {len(short)} characters; keep it to {SHORT_LABEL_MAX} or fewer "
+                "(it names the question beside its answer on the clinician summary)",
+            )
+        return short
 
     def type_fields(self, m: LineMap, qtype: QuestionType, what: str) -> dict[str, Any]:
         if qtype is QuestionType.SCALE:

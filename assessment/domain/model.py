@@ -78,6 +78,7 @@ class Question:
     label: str
     pos: SourcePos
     section_id: str
+    short_label: str = ""
     hint: str = ""
     required: bool = False
     options: tuple[Option, ...] = ()
@@ -91,6 +92,11 @@ class Question:
     min_label: str = ""
     max_label: str = ""
     visible_if: Expression | None = None
+
+    @property
+    def summary_label(self) -> str:
+        """Return the name a clinician reads beside the answer: the short label, else the label."""
+        return self.short_label or self.label
 
     def option(self, value: str) -> Option | None:
         """Return the option with this value, if there is one."""

@@ -73,6 +73,12 @@ class Why:
 
     label: str
     value: str
+    short_label: str = ""
+
+    @property
+    def summary_label(self) -> str:
+        """Return the name for the clinician summary: the short label, else the label."""
+        return self.short_label or self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +273,7 @@ def explain(
             question = questionnaire.questions[ref.name]
             value = answers.get(ref.name)
             shown = display_value(question, value) if value is not None else "not answered"
-            out[key] = Why(question.label, shown)
+            out[key] = Why(question.label, shown, question.short_label)
         elif ref.namespace == "scores" and ref.name in scores:
             score = score_by_id[ref.name]
             rounded = round_half_up(scores[ref.name], score.decimals)

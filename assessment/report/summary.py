@@ -114,7 +114,7 @@ def _blocks(assessment: Assessment) -> tuple[Block, ...]:
             value = assessment.answers.get(question.id)
             if value is None or (_says_nothing(value) and question.id not in ALWAYS_SHOWN):
                 continue
-            rows.append(Row(question.label, display_value(question, value)))
+            rows.append(Row(question.summary_label, display_value(question, value)))
         if rows:
             out.append(Block(title, tuple(rows)))
     return tuple(out)
