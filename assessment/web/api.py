@@ -122,6 +122,7 @@ def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
                         "id": x.id,
                         "type": x.type.value,
                         "label": x.label,
+                        "short_label": x.short_label or None,
                         "hint": x.hint,
                         "required": x.required,
                         "visible_if": x.visible_if.source if x.visible_if else None,

@@ -118,6 +118,10 @@ SCHEMAS: dict[str, Any] = {
                                         ]
                                     },
                                     "label": {"type": "string"},
+                                    "short_label": {
+                                        "type": ["string", "null"],
+                                        "description": "The name the clinician summary gives it.",
+                                    },
                                     "required": {"type": "boolean"},
                                     "options": {
                                         "type": "array",

@@ -131,6 +131,9 @@ def test_questionnaire_definition(client: FlaskClient, openapi: dict[str, Any]) 
     assert sum(len(s["questions"]) for s in body["sections"]) == len(q.questions)
     gsbi = next(s for s in body["scores"] if s["id"] == "gsbi")
     assert [b["label"] for b in gsbi["bands"]] == ["minimal", "mild", "moderate", "severe"]
+    questions = {x["id"]: x for s in body["sections"] for x in s["questions"]}
+    assert questions["glutamine_dose_g"]["short_label"] == q.questions["glutamine_dose_g"].short_label != ""
+    assert questions["summary_name"]["short_label"] is None
 
 
 def test_report_returns_the_pdf_with_the_answers_inside(client: FlaskClient) -> None:
