@@ -26,6 +26,10 @@ DEFAULTS: dict[str, object] = {
     "WTF_CSRF_TIME_LIMIT": 3600,
     "WTF_CSRF_SSL_STRICT": True,
     "TRUSTED_HOSTS": None,
+    # Where to send a person, by urgency level: "REGION NUMBER" pairs shown as tap-to-call links, and
+    # the same-day service named by the "urgent" level. Set them for the country the tool serves.
+    "EMERGENCY_NUMBERS": "UK 999, EU 112, US 911",
+    "URGENT_CARE": "your GP practice, or 111 in the UK",
     "PDF_MAX_CONCURRENT": 2,
     "PDF_TIMEOUT_SECONDS": 20,
 }

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from assessment.config import ROOT
 from assessment.domain import Questionnaire
 from assessment.domain import assess
 from assessment.domain import load_questionnaire
 from assessment.domain import parse_answers
-
-CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
+from tests.casefiles import CASES
+from tests.casefiles import load_case
+from tests.casefiles import raw_of
 
 
 @pytest.fixture(scope="module")
 def questionnaire() -> Questionnaire:
     """The bundled questionnaire and guidance pages."""
     return load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    """Read one case file."""
-    case: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return case
-
-
-def raw_of(answers: dict[str, Any]) -> dict[str, list[object]]:
-    """Give case answers the shape of raw input: a list of values per question."""
-    return {k: list(v) if isinstance(v, list) else [v] for k, v in answers.items()}
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
@@ -36,6 +35,7 @@ from assessment import create_app
 from assessment.domain import Questionnaire
 from assessment.report import RenderBusy
 from assessment.web.report import renderer
+from tests.casefiles import load_case as read_case
 from tests.spy_server import Hits
 from tests.spy_server import spy_http_server
 from tests.web.conftest import Respondent
@@ -54,18 +54,26 @@ P2_HIDDEN_EXTRAS: dict[str, Any] = {
     "foods_cut_weeks": 6,
 }
 
-# Alarm box (CONTENT 6.2): the persona's emergency and soon rules, by id, with their urgency.
-ALARMS: dict[str, dict[str, str]] = {
-    "p1_emma": {},
-    "p2_raj": {"R04": "soon", "R05": "soon", "R06": "soon"},
-    "p3_linda": {"R01": "emergency", "R03": "emergency", "R09": "soon", "R15": "soon"},
+# Alarm box (CONTENT 9.6): each persona's alarm answers (question id and level), then the rules at
+# soon or above that fired on a combination of other answers, by id, with their level.
+ALARMS: dict[str, dict[str, Any]] = {
+    "p1_emma": {"features": [], "rules": {}},
+    "p2_raj": {
+        "features": [("blood", "urgent"), ("weight_loss_kg", "soon")],
+        "rules": {"R05": "soon", "R06": "soon", "R28": "soon"},
+    },
+    "p3_linda": {
+        "features": [("alarms_now", "emergency")],
+        "rules": {"R09": "soon", "R15": "soon", "R28": "soon"},
+    },
 }
-# The words the summary prints for each urgency (fixed here so a wrong mapping fails).
+# The words the summary prints for each level (fixed here so a wrong mapping fails).
 URGENCY_TEXT = {
-    "emergency": "Emergency: get help now",
-    "soon": "See a doctor soon",
-    "routine": "Mention at the next routine visit",
-    "info": "For information",
+    "emergency": "Emergency: Get help now.",
+    "urgent": "Urgent: Contact a doctor today.",
+    "soon": "Soon: See a doctor within the next few days.",
+    "routine": "Routine: Mention it at a routine appointment.",
+    "info": "Information: For your information; no appointment is needed for this alone.",
 }
 
 
@@ -86,8 +94,7 @@ def pair(label: str, value: str) -> str:
 
 def load_case(name: str) -> dict[str, Any]:
     """Read a persona's case file."""
-    case: dict[str, Any] = yaml.safe_load((CASES / f"{name}.yaml").read_text(encoding="utf-8"))
-    return case
+    return read_case(CASES / f"{name}.yaml")
 
 
 def pdf_texts(pdf: bytes) -> list[str]:
@@ -285,25 +292,23 @@ def test_page_one_header_has_disclaimer_age_name_and_completion_date(
 
 
 @pytest.mark.parametrize("name", PERSONAS)
-def test_alarm_box_lists_emergency_and_soon_rules_or_says_none(
+def test_alarm_box_lists_alarm_answers_and_combinations_or_says_none(
     rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
 ) -> None:
     r = rendered[name]
     box = r.alarm_box
     rules = {rule.id: rule for rule in questionnaire.rules}
     expected = ALARMS[name]
-    if not expected:
+    if not expected["features"] and not expected["rules"]:
         assert "Noalarmfeaturesreported" in box
-        assert squash(URGENCY_TEXT["emergency"]) not in box and squash(URGENCY_TEXT["soon"]) not in box
+        assert not any(squash(words) in box for words in URGENCY_TEXT.values())
         return
     assert "Noalarmfeaturesreported" not in box
-    for rule_id, urgency in expected.items():
-        # "<urgency words>: <rule title>" for each alarm.
-        assert squash(f"{URGENCY_TEXT[urgency]}: {rules[rule_id].title}") in box, rule_id
-    if "emergency" in expected.values():
-        assert "Emergency" in box
-    else:
-        assert "Emergency" not in box
+    for qid, level in expected["features"]:
+        # "<level words> – <short label>: <answer>" for each alarm answer.
+        assert squash(f"{URGENCY_TEXT[level]} – {short(questionnaire, qid)}:") in box, qid
+    for rule_id, level in expected["rules"].items():
+        assert squash(f"{URGENCY_TEXT[level]} – {rules[rule_id].title}") in box, rule_id
     # Routine and information rules stay out of the alarm box.
     others = [f for f in r.assessment["rules"] if f["urgency"] in ("routine", "info")]
     assert others, "every persona has routine or information rules"
@@ -405,7 +410,7 @@ def test_fired_rules_are_listed_with_ids_and_messages_and_not_fired_rules_are_ab
 ) -> None:
     r = rendered[name]
     summary_text = r.text.split(APPENDIX_HEADING, 1)[0]
-    listed = set(re.findall(r"\b([RU]\d{2}) · ", summary_text))
+    listed = set(re.findall(r"\b([RU]\d{2}U?) · ", summary_text))
     fired = {f["id"] for f in r.assessment["rules"]}
     assert set(r.case["fires"]) <= listed, f"missing: {set(r.case['fires']) - listed}"
     assert listed == fired

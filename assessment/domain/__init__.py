@@ -1,5 +1,8 @@
 """The pure core: questionnaire model, loader, expressions, answers and scoring (no web imports)."""
 
+from assessment.domain.alarms import AlarmFeature
+from assessment.domain.alarms import AlarmReport
+from assessment.domain.alarms import alarm_report
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import ParseResult
@@ -9,7 +12,9 @@ from assessment.domain.errors import Problem
 from assessment.domain.errors import QuestionnaireError
 from assessment.domain.loader import load_questionnaire
 from assessment.domain.loader import parse_questionnaire
+from assessment.domain.model import ACT_SOON
 from assessment.domain.model import GuidancePage
+from assessment.domain.model import Level
 from assessment.domain.model import Question
 from assessment.domain.model import Questionnaire
 from assessment.domain.model import QuestionType
@@ -24,6 +29,11 @@ from assessment.domain.scoring import assess
 from assessment.domain.scoring import visible_path
 
 __all__ = [
+    "ACT_SOON",
+    "AlarmFeature",
+    "AlarmReport",
+    "Level",
+    "alarm_report",
     "AnswerValue",
     "Answers",
     "Assessment",

@@ -127,6 +127,25 @@ def parse_answers(
     return ParseResult(Answers(answers), errors, tuple(cleared), unknown)
 
 
+def without_retired(questionnaire: Questionnaire, raw: RawInput) -> tuple[RawInput, dict[str, str]]:
+    """Drop option values that an older version offered, keeping the rest of each answer.
+
+    Returns the cleaned input and, per question, the message that asks for a new answer: a file
+    saved before an option was split (one answer became two) restores what still fits and says so.
+    """
+    cleaned: dict[str, Sequence[object]] = dict(raw)
+    notes: dict[str, str] = {}
+    for qid, values in raw.items():
+        question = questionnaire.questions.get(qid)
+        if question is None or not question.retired_options:
+            continue
+        kept = [v for v in values if not _retired(question, v)]
+        if len(kept) < len(values):
+            notes[qid] = next(_retired(question, v) for v in values if _retired(question, v))
+            cleaned[qid] = kept
+    return cleaned, notes
+
+
 def parse_value(question: Question, values: Sequence[object]) -> tuple[AnswerValue | None, str]:
     """Parse one question's raw values; return (value, "") or (None, a plain-language message)."""
     if question.type is QuestionType.MULTI:
@@ -144,8 +163,13 @@ def parse_value(question: Question, values: Sequence[object]) -> tuple[AnswerVal
     if question.type is QuestionType.TEXT:
         return _parse_text(question, text)
     if question.option(text) is None:
-        return None, "Choose one of the answers shown."
+        return None, _retired(question, text) or "Choose one of the answers shown."
     return text, ""
+
+
+def _retired(question: Question, value: object) -> str:
+    """Return the message for a value that an older version offered, or ''."""
+    return next((message for old, message in question.retired_options if old == value), "")
 
 
 def _number_text(value: int | float) -> str:
@@ -159,7 +183,7 @@ def _parse_multi(question: Question, values: Sequence[object]) -> tuple[AnswerVa
     chosen: list[str] = []
     for value in values:
         if not isinstance(value, str) or question.option(value) is None:
-            return None, "Choose from the answers shown."
+            return None, _retired(question, value) or "Choose from the answers shown."
         if value in chosen:
             return None, "Each answer can be ticked only once."
         chosen.append(value)

@@ -19,6 +19,7 @@ from assessment.domain.compiled import Fn
 from assessment.domain.compiled import compile_tree
 from assessment.domain.model import Question
 from assessment.domain.model import QuestionType
+from assessment.domain.model import Urgency
 
 D = rule_engine.DataType
 
@@ -124,6 +125,8 @@ def build_schema(
         "points": D.OBJECT("points", attributes=point_types, accessor=_read),
         "scores": D.OBJECT("scores", attributes={s: D.FLOAT for s in score_ids}, accessor=_read),
         "rules": D.OBJECT("rules", attributes={r: D.BOOLEAN for r in rule_ids}, accessor=_read),
+        # levels.soon: a rule above fired at soon or a more urgent level (likewise for each level).
+        "levels": D.OBJECT("levels", attributes={u.value: D.BOOLEAN for u in Urgency}, accessor=_read),
     }
     context = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(types))
     return Schema(questions, tuple(score_ids), tuple(rule_ids), context)

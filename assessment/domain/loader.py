@@ -9,6 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from assessment.domain.declarations import check_time_frame
+from assessment.domain.declarations import read_alarm
+from assessment.domain.declarations import read_levels
+from assessment.domain.declarations import read_retired
+from assessment.domain.declarations import read_urgency
 from assessment.domain.errors import Problem
 from assessment.domain.errors import QuestionnaireError
 from assessment.domain.expressions import Expression
@@ -29,7 +34,6 @@ from assessment.domain.model import Score
 from assessment.domain.model import Section
 from assessment.domain.model import Source
 from assessment.domain.model import SourcePos
-from assessment.domain.model import Urgency
 from assessment.domain.model import Variant
 from assessment.domain.reader import Reader
 from assessment.domain.yamlsource import LineList
@@ -39,8 +43,8 @@ from assessment.domain.yamlsource import load_yaml
 ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
-TOP_KEYS = ("meta", "sections", "scores", "rules")
-META_KEYS = ("id", "version", "title", "recall")
+TOP_KEYS = ("meta", "levels", "sections", "scores", "rules")
+META_KEYS = ("id", "version", "title", "recall", "safety_net")
 SECTION_KEYS = ("id", "title", "intro", "visible_if", "questions")
 QUESTION_KEYS = (
     "id",
@@ -60,6 +64,8 @@ QUESTION_KEYS = (
     "multiline",
     "min_label",
     "max_label",
+    "alarm",
+    "retired_options",
 )
 OPTION_KEYS = ("value", "label", "hint", "score")
 SCORE_KEYS = (
@@ -74,17 +80,17 @@ SCORE_KEYS = (
     "show_value",
 )
 BAND_KEYS = ("min", "max", "label")
-RULE_KEYS = ("id", "title", "when", "urgency", "guidance", "message", "variants")
+RULE_KEYS = ("id", "title", "when", "urgency", "stop", "guidance", "message", "variants")
 VARIANT_KEYS = ("when", "urgency", "message")
 
 # Which keys make sense for which question type; others are reported as mistakes.
 TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
-    QuestionType.SCALE: frozenset({"min_label", "max_label"}),
-    QuestionType.INTEGER: frozenset({"min", "max", "unit"}),
-    QuestionType.NUMBER: frozenset({"min", "max", "unit", "decimals"}),
-    QuestionType.SINGLE: frozenset({"options"}),
-    QuestionType.MULTI: frozenset({"options", "exclusive"}),
-    QuestionType.YES_NO: frozenset(),
+    QuestionType.SCALE: frozenset({"min_label", "max_label", "alarm"}),
+    QuestionType.INTEGER: frozenset({"min", "max", "unit", "alarm"}),
+    QuestionType.NUMBER: frozenset({"min", "max", "unit", "decimals", "alarm"}),
+    QuestionType.SINGLE: frozenset({"options", "alarm", "retired_options"}),
+    QuestionType.MULTI: frozenset({"options", "exclusive", "alarm", "retired_options"}),
+    QuestionType.YES_NO: frozenset({"alarm"}),
     QuestionType.TEXT: frozenset({"max_length", "multiline"}),
 }
 COMMON_KEYS = frozenset({"id", "type", "label", "short_label", "hint", "required", "visible_if"})
@@ -151,6 +157,10 @@ class _Builder:
         if top is None:
             return None
         meta = self.meta(top)
+        levels = read_levels(self.r, top) if "levels" in top else {}
+        if "levels" not in top and top.get("rules"):
+            need = "rules need 'levels' (the five urgency levels and their time frames)"
+            self.r.report(top.line_of("rules"), need)
         sections = self.sections(top)
         questions = {q.id: q for s in sections for q in s.questions}
         raw_scores = self.r.sequence(top, "scores", "the file", required=False)
@@ -169,6 +179,7 @@ class _Builder:
             sections=sections,
             scores=scores,
             rules=rules,
+            levels=levels,
             guidance=dict(self.guidance or {}),
             questions=questions,
         )
@@ -190,6 +201,7 @@ class _Builder:
             version=self.r.text(m, "version", "meta"),
             title=self.r.text(m, "title", "meta"),
             recall=self.r.text(m, "recall", "meta", default=""),
+            safety_net=self.r.text(m, "safety_net", "meta", default=""),
         )
 
     def ids(self, items: LineList, what: str, pattern: re.Pattern[str]) -> list[str]:
@@ -289,6 +301,10 @@ class _Builder:
             "section_id": section_id,
         }
         fields.update(self.type_fields(m, qtype, what))
+        if qtype is not QuestionType.TEXT:
+            fields["alarm"] = read_alarm(self.r, m, qtype, fields.get("options", ()), what)
+        if qtype.has_options:
+            fields["retired_options"] = read_retired(self.r, m, fields.get("options", ()), what)
         self._raw_visible[(section_id, qid)] = (m.get("visible_if"), m.line_of("visible_if"))
         return Question(**fields)
 
@@ -455,7 +471,9 @@ class _Builder:
         if formula is not None:
             earlier = schema.score_ids[: schema.score_ids.index(sid)] if sid in schema.score_ids else ()
             for ref in formula.reads:
-                if ref.namespace == "rules" or (ref.namespace == "scores" and ref.name not in earlier):
+                if ref.namespace in ("rules", "levels") or (
+                    ref.namespace == "scores" and ref.name not in earlier
+                ):
                     self.r.report(
                         m.line_of("formula"),
                         f"{what}: formula reads {ref.namespace}.{ref.name}, which is not worked out "
@@ -574,7 +592,7 @@ class _Builder:
         rid = self.r.ident(m, "id", "rule", RULE_ID)
         what = f"rule '{rid}'"
         when = self.rule_expression(m, what, rid, schema)
-        urgency = self.urgency(m, what)
+        urgency = read_urgency(self.r, m, "urgency", what)
         guidance = self.r.text(m, "guidance", what)
         if self.guidance is not None and guidance and guidance not in self.guidance:
             self.r.report(
@@ -588,11 +606,13 @@ class _Builder:
             if v is None:
                 continue
             v_when = self.rule_expression(v, f"{what} variant", rid, schema)
-            v_urgency = self.urgency(v, f"{what} variant") if "urgency" in v else None
+            v_urgency = read_urgency(self.r, v, "urgency", f"{what} variant") if "urgency" in v else None
             if v_when is not None:
                 v_message = self.r.text(v, "message", f"{what} variant", default="")
+                check_time_frame(self.r, v.line_of("message"), f"{what} variant", v_message)
                 variants.append(Variant(v_when, v_urgency, v_message))
         message = self.r.text(m, "message", what)
+        check_time_frame(self.r, m.line_of("message"), what, message)
         if when is None or urgency is None:
             return None
         return Rule(
@@ -604,6 +624,7 @@ class _Builder:
             message=message,
             pos=self.pos(m.line_of("id")),
             variants=tuple(variants),
+            stop=self.r.boolean(m, "stop", what),
         )
 
     def rule_expression(self, m: LineMap, what: str, rid: str, schema: Schema) -> Expression | None:
@@ -619,15 +640,6 @@ class _Builder:
                     "(a rule can only read rules above it)",
                 )
         return expr
-
-    def urgency(self, m: LineMap, what: str) -> Urgency | None:
-        name = self.r.text(m, "urgency", what)
-        try:
-            return Urgency(name)
-        except ValueError:
-            names = ", ".join(u.value for u in Urgency)
-            self.r.report(m.line_of("urgency"), f"{what}: unknown urgency '{name}'; use one of {names}")
-            return None
 
 
 def _named(what: str, item: Any) -> str:

@@ -38,6 +38,7 @@ class Urgency(StrEnum):
     """How soon a person should act, most urgent first."""
 
     EMERGENCY = "emergency"
+    URGENT = "urgent"
     SOON = "soon"
     ROUTINE = "routine"
     INFO = "info"
@@ -45,7 +46,50 @@ class Urgency(StrEnum):
     @property
     def rank(self) -> int:
         """Order urgencies: 0 is the most urgent."""
-        return list(Urgency).index(self)
+        return _RANKS[self]
+
+    def at_least(self, other: Urgency) -> bool:
+        """Say whether this level is as urgent as `other`, or more."""
+        return self.rank <= other.rank
+
+
+_RANKS = {u: i for i, u in enumerate(Urgency)}
+# Levels that need a doctor within days or sooner: they decide the results page's headline.
+ACT_SOON = (Urgency.EMERGENCY, Urgency.URGENT, Urgency.SOON)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """What a level tells the person: its name, one time-frame sentence and one action.
+
+    The texts may hold {emergency_numbers} and {urgent_care}, filled in from the app's settings.
+    """
+
+    urgency: Urgency
+    name: str
+    time_frame: str
+    action: str
+    pos: SourcePos
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """Which answers to a question are alarm features, and at what level.
+
+    Choice questions name options (`options`); number questions give a threshold (`above`).
+    """
+
+    options: tuple[tuple[str, Urgency], ...] = ()
+    above: Decimal | None = None
+    level: Urgency | None = None
+
+    def level_of(self, value: object) -> Urgency | None:
+        """Return the alarm level an answer reaches, or None when it is not an alarm feature."""
+        if self.above is not None:
+            return self.level if isinstance(value, (int, Decimal)) and value > self.above else None
+        chosen = value if isinstance(value, tuple) else (value,)
+        levels = [level for opt, level in self.options if opt in chosen]
+        return min(levels, key=lambda u: u.rank) if levels else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +136,9 @@ class Question:
     min_label: str = ""
     max_label: str = ""
     visible_if: Expression | None = None
+    alarm: Alarm | None = None
+    # Option values that older saved files may hold, with the message that asks for a new answer.
+    retired_options: tuple[tuple[str, str], ...] = ()
 
     @property
     def summary_label(self) -> str:
@@ -170,6 +217,8 @@ class Rule:
     pos: SourcePos
     title: str = ""
     variants: tuple[Variant, ...] = ()
+    # When it fires, the questionnaire stops on the rule's own page (for example under 18).
+    stop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +229,7 @@ class Meta:
     version: str
     title: str
     recall: str = ""
+    safety_net: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +263,7 @@ class Questionnaire:
     sections: tuple[Section, ...]
     scores: tuple[Score, ...]
     rules: tuple[Rule, ...]
+    levels: dict[Urgency, Level] = field(default_factory=dict, hash=False, compare=False)
     guidance: dict[str, GuidancePage] = field(default_factory=dict, hash=False, compare=False)
     sources: dict[str, Source] = field(default_factory=dict, hash=False, compare=False)
     questions: dict[str, Question] = field(default_factory=dict, hash=False, compare=False)

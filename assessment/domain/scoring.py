@@ -15,6 +15,7 @@ from assessment.domain.compiled import number
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
 from assessment.domain.expressions import as_decimal
+from assessment.domain.model import ACT_SOON
 from assessment.domain.model import Band
 from assessment.domain.model import Question
 from assessment.domain.model import Questionnaire
@@ -131,7 +132,7 @@ class Assessment:
         """Return the rules whose guidance is shown now: only urgent ones during an emergency."""
         if not self.self_care_held_back:
             return self.rules
-        return tuple(r for r in self.rules if r.urgency in (Urgency.EMERGENCY, Urgency.SOON))
+        return tuple(r for r in self.rules if r.urgency in ACT_SOON)
 
     @property
     def held_back_rules(self) -> tuple[FiredRule, ...]:
@@ -227,13 +228,17 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
         band = next((b for b in score.bands if b.contains(value)), None)
         results.append(ScoreResult(score, value, raw, band))
     fired_ids: dict[str, bool] = {}
+    reached = {level.value: False for level in Urgency}
     env["rules"] = Record(fired_ids)
+    env["levels"] = Record(reached)
     fired = []
     for rule in questionnaire.rules:
         matched = rule.when.matches(env)
         fired_ids[rule.id] = matched
         if matched:
             fired.append(_fire(rule, env, questionnaire, visible, score_values))
+            for level in Urgency:
+                reached[level.value] = reached[level.value] or fired[-1].urgency.at_least(level)
     fired.sort(key=lambda f: f.urgency.rank)  # stable: file order within an urgency
     return Assessment(questionnaire, visible, path, tuple(results), tuple(fired))
 
@@ -267,7 +272,7 @@ def explain(
     for ref in reads:
         # points.X explains itself through the answer to X.
         key = f"answers.{ref.name}" if ref.namespace == "points" else f"{ref.namespace}.{ref.name}"
-        if key in out or ref.namespace == "rules":
+        if key in out or ref.namespace in ("rules", "levels"):
             continue
         if ref.namespace in ("answers", "points"):
             question = questionnaire.questions[ref.name]

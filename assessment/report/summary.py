@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from assessment.domain import AlarmReport
 from assessment.domain import Assessment
 from assessment.domain import FiredRule
 from assessment.domain import Question
 from assessment.domain import ScoreResult
 from assessment.domain import Urgency
+from assessment.domain import alarm_report
 from assessment.domain import display_value
 
 # Page-1 blocks, by questionnaire section: a clinician reads these after alarms and scores.
@@ -25,14 +28,6 @@ BLOCKS: tuple[tuple[str, tuple[str, ...]], ...] = (
 NOTHING = frozenset({"never", "none", "no"})
 ALWAYS_SHOWN = frozenset({"glutamine_status"})
 NOT_ON_PAGE_ONE = frozenset({"summary_name"})
-URGENCY_WORDS = {
-    Urgency.EMERGENCY: "Emergency: get help now",
-    Urgency.SOON: "See a doctor soon",
-    Urgency.ROUTINE: "Mention at the next routine visit",
-    Urgency.INFO: "For information",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Row:
     """One line of a table: a label and a value (``blank``: the question was left unanswered)."""
@@ -69,7 +64,8 @@ class ClinicianSummary:
     age: str
     urgency: Urgency
     urgency_words: str
-    alarms: tuple[FiredRule, ...]
+    alarms: AlarmReport
+    safety_net: tuple[str, ...]
     scores: tuple[ScoreResult, ...]
     patterns: tuple[Row, ...]
     blocks: tuple[Block, ...]
@@ -77,7 +73,12 @@ class ClinicianSummary:
     appendix: tuple[Block, ...]
 
 
-def build_summary(assessment: Assessment, completed: dt.date) -> ClinicianSummary:
+def build_summary(
+    assessment: Assessment,
+    completed: dt.date,
+    urgency_words: Mapping[Urgency, str],
+    safety_net: tuple[str, ...] = (),
+) -> ClinicianSummary:
     """Arrange an assessment for a two-minute read: red flags, scores, supplements, the person's words."""
     questionnaire = assessment.questionnaire
     answers = assessment.answers
@@ -85,7 +86,6 @@ def build_summary(assessment: Assessment, completed: dt.date) -> ClinicianSummar
     age = answers.get("age")
     shown_scores = tuple(s for s in assessment.scores if s.score.show_value)
     patterns = tuple(Row(s.score.label, s.band_label) for s in assessment.scores if not s.score.show_value)
-    alarms = tuple(r for r in assessment.rules if r.urgency in (Urgency.EMERGENCY, Urgency.SOON))
     return ClinicianSummary(
         title=questionnaire.meta.title,
         questionnaire_id=questionnaire.meta.id,
@@ -94,8 +94,9 @@ def build_summary(assessment: Assessment, completed: dt.date) -> ClinicianSummar
         name=name if isinstance(name, str) else "",
         age=str(age) if age is not None else "not given",
         urgency=assessment.urgency,
-        urgency_words=URGENCY_WORDS[assessment.urgency],
-        alarms=alarms,
+        urgency_words=urgency_words[assessment.urgency],
+        alarms=alarm_report(assessment),
+        safety_net=safety_net,
         scores=shown_scores,
         patterns=patterns,
         blocks=_blocks(assessment),

@@ -27,20 +27,24 @@ def init_app(app: Flask) -> None:
     from assessment.web import errors
     from assessment.web import guidance
     from assessment.web import health
+    from assessment.web import levels
     from assessment.web import portable
     from assessment.web import questionnaire
     from assessment.web import report
     from assessment.web import results
+    from assessment.web import stops
 
     app.register_blueprint(health.bp)
     app.register_blueprint(questionnaire.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(stops.bp)
     app.register_blueprint(guidance.bp)
     app.register_blueprint(report.bp)
     app.register_blueprint(portable.bp)
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.
     csrf.exempt(api.bp)
+    levels.init_app(app)
     questionnaire.init_app(app)
     guidance.init_app(app)
     errors.init_app(app)

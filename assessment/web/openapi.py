@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-URGENCIES = ["emergency", "soon", "routine", "info"]
+from assessment.domain import Urgency
+
+URGENCIES = [u.value for u in Urgency]
 
 _ANSWER_VALUE: dict[str, Any] = {
     "oneOf": [

@@ -20,10 +20,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Answers
 from assessment.domain import Questionnaire
+from assessment.domain import Section
+from assessment.domain import VisiblePath
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
 from assessment.domain.answers import clean_text
+from assessment.domain.answers import without_retired
 from assessment.report.summary import answers_document
 from assessment.web import answers_store
 from assessment.web import flow
@@ -92,7 +95,8 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
     questionnaire = answers_store.questionnaire()
     if saved.questionnaire_id != questionnaire.meta.id:
         return start_page(OTHER_QUESTIONNAIRE.format(id=_short(saved.questionnaire_id))), 400
-    parsed = parse_answers(questionnaire, saved.answers)
+    raw, retired = without_retired(questionnaire, saved.answers)
+    parsed = parse_answers(questionnaire, raw)
     restored = flow.prune(questionnaire, parsed.answers)
     if not restored:
         return start_page(NOTHING_USABLE), 400
@@ -100,11 +104,22 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
     invalid = [qid for qid in path.question_ids if qid in parsed.errors]
     dropped = [(questionnaire.questions[qid].label, NOT_VALID) for qid in invalid]
     dropped += [(qid, NO_SUCH_QUESTION) for qid in parsed.unknown]
-    if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True)):
-        if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False)):
+    asked_again = [questionnaire.questions[q] for q in path.question_ids if q in retired]
+    asks = [f"{q.summary_label}: {retired[q.id]}" for q in asked_again]
+    if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True) + asks):
+        if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False) + asks):
             return start_page(TOO_LONG), 400
-    missing = flow.first_missing(path, restored)
-    return redirect(flow.section_url(missing) if missing else url_for("questionnaire.review"))
+    target = _first_to_ask(path, restored, {q.section_id for q in asked_again})
+    return redirect(flow.section_url(target) if target else url_for("questionnaire.review"))
+
+
+def _first_to_ask(path: VisiblePath, answers: Answers, changed: set[str]) -> Section | None:
+    """Return the first visible section with a required answer missing or an answer to give again."""
+    missing = flow.first_missing(path, answers)
+    for section in path.sections:
+        if section is missing or section.id in changed:
+            return section
+    return None
 
 
 def _notes(

@@ -38,6 +38,7 @@ from assessment.domain.client_conditions import client_condition
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import forms
+from assessment.web import stops
 from assessment.web.field_views import FormValue
 from assessment.web.field_views import Pieces
 from assessment.web.field_views import QuestionMarkup
@@ -261,7 +262,8 @@ def _save(current: Section, answers: Answers, review: bool) -> Response | str:
             if not errors:
                 page_errors.append(TOO_LONG_PAGE_MESSAGE)
         else:
-            return redirect(_after_save(updated, current, review))
+            following = _after_save(updated, current, review)
+            return redirect(stops.after_save(questionnaire, answers, updated, following))
     # The post is shown again as WTForms reads it (one value of a radio, every ticked box).
     form = forms.form_for(current)(formdata=request.form)
     values = {q.id: field_value(q, form.field(q.id)) for q in current.questions}

@@ -17,15 +17,16 @@ from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Assessment
+from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.report import Attachment
 from assessment.report import PdfRenderer
 from assessment.report import RenderBusy
 from assessment.report import RenderTimeout
-from assessment.report.summary import URGENCY_WORDS
 from assessment.report.summary import answers_document
 from assessment.report.summary import build_summary
 from assessment.web.answers_store import load_answers
+from assessment.web.levels import level_view
 
 bp = Blueprint("report", __name__)
 _renderer_lock = threading.Lock()
@@ -64,11 +65,17 @@ class SummaryDocument:
 
 def summary_document(assessment: Assessment, completed: dt.date) -> SummaryDocument:
     """Fill the summary template for an assessment (needs an app context for the template)."""
-    summary = build_summary(assessment, completed)
+    words = {u: f"{level_view(u).name}: {level_view(u).time_frame_text}" for u in Urgency}
+    safety_net = (
+        assessment.questionnaire.meta.safety_net,
+        f"In an emergency: {level_view(Urgency.EMERGENCY).action_text}",
+        f"For advice the same day: {level_view(Urgency.URGENT).action_text}",
+    )
+    summary = build_summary(assessment, completed, words, safety_net if safety_net[0] else ())
     html = render_template(
         "report/summary.html",
         s=summary,
-        urgency_words=URGENCY_WORDS,
+        urgency_words=words,
         recall=assessment.questionnaire.meta.recall or "recently",
     )
     attachment = Attachment(

@@ -9,9 +9,10 @@ from flask import Blueprint
 from flask import render_template
 from werkzeug.wrappers import Response
 
+from assessment.domain import ACT_SOON
 from assessment.domain import FiredRule
 from assessment.domain import ScoreResult
-from assessment.domain import Urgency
+from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.web import answers_store
 from assessment.web import flow
@@ -65,13 +66,16 @@ def results() -> Response | str:
     if blocked is not None:
         return blocked
     assessment = assess(questionnaire, answers)
-    banner_urgency = assessment.urgency if assessment.urgency in (Urgency.EMERGENCY, Urgency.SOON) else None
-    banner = [r for r in assessment.shown_rules if banner_urgency is not None and r.urgency is banner_urgency]
+    # The banner names the highest level among the cards shown, so no card asks for a shorter wait.
+    level = assessment.urgency
+    banner = [r for r in assessment.shown_rules if level in ACT_SOON and r.urgency is level]
     cards = [r for r in assessment.shown_rules if r not in banner]
     return render_template(
         "results/results.html",
         assessment=assessment,
-        banner_urgency=banner_urgency.value if banner_urgency else "routine",
+        level=level,
+        acts_soon=level in ACT_SOON,
+        alarms=alarm_report(assessment),
         banner=banner,
         cards=cards,
         held_back=assessment.held_back_rules,

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Download
 from playwright.sync_api import Locator
@@ -25,6 +24,7 @@ from playwright.sync_api import Page
 from assessment.domain import Questionnaire
 from assessment.domain import load_questionnaire
 from bench.server import as_form_values as as_strings
+from tests.casefiles import load_case as read_case
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"
@@ -44,8 +44,7 @@ def questionnaire() -> Questionnaire:
 
 def load_case(name: str) -> Answers:
     """Return the `answers` mapping of tests/cases/<name>.yaml."""
-    data = yaml.safe_load((CASES / f"{name}.yaml").read_text(encoding="utf-8"))
-    answers = data["answers"]
+    answers = read_case(CASES / f"{name}.yaml")["answers"]
     assert isinstance(answers, dict), f"{name}.yaml: `answers` must be a mapping"
     return dict(answers)
 
@@ -174,6 +173,11 @@ def answer_sections(
         path = path_of(page)
         if path in stop_at:
             return list(dict.fromkeys(seen))
+        if path == "/help-now":
+            # The emergency stop page: go on as a person who has got help would.
+            page.get_by_role("link", name=re.compile("safe to continue")).click()
+            page.wait_for_load_state()
+            continue
         assert path.startswith("/q/"), f"unexpected page {page.url}"
         section_id = path.removeprefix("/q/")
         if seen and seen[-1] == section_id:

@@ -12,6 +12,7 @@ from hypothesis import settings
 
 from assessment.config import ROOT
 from assessment.domain import Questionnaire
+from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import load_questionnaire
 from assessment.domain import parse_answers
@@ -41,6 +42,7 @@ def environment(q: Questionnaire, answers: dict[str, Any]) -> dict[str, Record]:
         "points": Record(_points(q, result.answers)),
         "scores": Record({s.id: s.raw for s in result.scores}),
         "rules": Record({r.id: result.fired(r.id) is not None for r in q.rules}),
+        "levels": Record({u.value: any(r.urgency.at_least(u) for r in result.rules) for u in Urgency}),
     }
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -92,7 +94,7 @@ class Respondent:
 
     def token(self) -> str:
         """Return a valid CSRF token for this session (the first section page always has a form)."""
-        return csrf_token(text(self.client.get(f"/q/{self.first_section}")))
+        return csrf_token(text(self.client.get(f"/q/{self.first_section}", follow_redirects=True)))
 
     def post(
         self, path: str, data: Mapping[str, Any] | Iterable[tuple[str, str]] = (), **kw: Any
@@ -120,6 +122,9 @@ class Respondent:
         assert match, "the start page has no link to a question page"
         path, seen = match.group(1), []
         for _ in range(limit):
+            if path.startswith("/help-now"):
+                # The emergency stop page: carry on as a person who has got help would.
+                path = parse_qs(urlsplit(path).query)["next"][0]
             if not path.startswith("/q/"):
                 break
             page = text(self.client.get(path))

@@ -57,7 +57,7 @@ def test_walk_from_start_to_results_through_every_section(
     html = text(response)
     # Urgency first: no emergency or "soon" rule fired for this person, so the routine banner shows.
     assert html.index("urgency--routine") < html.index("Your scores")
-    assert "Get medical help now" not in html
+    assert 'data-level="emergency"' not in html
     # Scores: a bar with band labels, the text equivalent, and the unvalidated label.
     assert '<svg class="bar"' in html and '<table class="table">' in html
     assert re.search(r"<th scope=\"row\">Pain</th>\s*<td>7\.1</td>\s*<td>high</td>", html)
@@ -76,8 +76,9 @@ def test_emergency_card_comes_first_and_holds_back_self_care(
 ) -> None:
     respondent.complete(MINI_ANSWERS | {"alarms": ["black_stool"]})
     html = text(client.get("/results"))
-    assert "Get medical help now" in html
-    assert "Your answers mention a sign that needs help now." in html
+    assert 'data-level="emergency"' in html and "Get help now." in html
+    assert 'href="tel:999"' in html
+    assert "Your answers mention a sign that needs medical help." in html
     assert html.index("urgency--emergency") < html.index("Your scores")
     # R02 (info) is self-care guidance: held back while the emergency applies.
     assert "Your daily amount is above the level studied" not in html

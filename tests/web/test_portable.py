@@ -25,6 +25,7 @@ from werkzeug.test import TestResponse
 
 from assessment.domain import Answers
 from assessment.domain import Questionnaire
+from assessment.domain import load_questionnaire
 from assessment.web import answers_store
 from assessment.web import portable
 from assessment.web import saved_file
@@ -64,7 +65,10 @@ def real(real_app: Flask) -> Questionnaire:
     return found
 
 
-def document(answers: dict[str, Any], qid: str = "gut-check", version: str = "1.0.0") -> bytes:
+VERSION = load_questionnaire(ROOT / "questions.yaml").meta.version
+
+
+def document(answers: dict[str, Any], qid: str = "gut-check", version: str = VERSION) -> bytes:
     """Write an answers document as GET /answers.json and the PDF attachment do."""
     body = {"questionnaire": {"id": qid, "version": version}, "date": "2026-01-31", "answers": answers}
     return json.dumps(body, indent=2).encode("utf-8")
@@ -191,7 +195,7 @@ def test_download_gives_the_session_answers_as_a_document(
     assert response.headers["Content-Disposition"] == f'attachment; filename="gut-check-answers-{today}.json"'
     assert response.headers["Cache-Control"] == "no-store"
     body = json.loads(response.get_data())
-    assert body == {"questionnaire": {"id": "gut-check", "version": "1.0.0"}, "date": today, "answers": P1}
+    assert body == {"questionnaire": {"id": "gut-check", "version": VERSION}, "date": today, "answers": P1}
 
 
 def test_download_leaves_out_answers_to_hidden_questions(client: FlaskClient) -> None:

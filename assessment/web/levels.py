@@ -1,0 +1,117 @@
+"""Urgency levels as pages show them: time frames and actions with the configured numbers filled in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import Flask
+from flask import current_app
+from markupsafe import Markup
+from markupsafe import escape
+
+from assessment import ConfigError
+from assessment.domain import Level
+from assessment.domain import Urgency
+from assessment.domain.model import SourcePos
+
+NUMBER = re.compile(r"\+?[0-9]{2,15}")
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyNumber:
+    """One emergency number and the region it serves, such as 999 for the UK."""
+
+    region: str
+    number: str
+
+    @property
+    def tel(self) -> str:
+        """Return the tap-to-call link target."""
+        return f"tel:{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class LevelView:
+    """A level's name, time frame and action, as HTML (with tel: links) and as plain text."""
+
+    urgency: Urgency
+    name: str
+    time_frame: Markup
+    action: Markup
+    time_frame_text: str
+    action_text: str
+
+
+def parse_numbers(text: str) -> tuple[EmergencyNumber, ...]:
+    """Read "UK 999, EU 112, US 911": comma-separated pairs, the number last in each."""
+    numbers = []
+    for part in (p.strip() for p in text.split(",")):
+        region, _, number = part.rpartition(" ")
+        if not part or not NUMBER.fullmatch(number):
+            message = (
+                f"GUTCHECK_EMERGENCY_NUMBERS: cannot read {part!r}; write region and number pairs "
+                'separated by commas, like "UK 999, EU 112, US 911"'
+            )
+            raise ConfigError(message)
+        numbers.append(EmergencyNumber(region.strip(), number))
+    return tuple(numbers)
+
+
+def init_app(app: Flask) -> None:
+    """Read the numbers once (a mistake stops start-up) and give templates the level views."""
+    numbers = parse_numbers(str(app.config["EMERGENCY_NUMBERS"]))
+    urgent_care = str(app.config["URGENT_CARE"])
+    questionnaire = app.extensions["questionnaire"]
+    # A questionnaire without rules needs no levels; its pages still name one (information).
+    blank = {u: Level(u, u.value.capitalize(), "", "", pos=SourcePos("", 0)) for u in Urgency}
+    levels = {**blank, **questionnaire.levels}
+    views = {u: _view(level, numbers, urgent_care) for u, level in levels.items()}
+    app.extensions["gutcheck_levels"] = views
+    app.extensions["gutcheck_emergency_numbers"] = numbers
+    app.jinja_env.globals["emergency_numbers"] = numbers
+    app.jinja_env.globals["level_view"] = level_view
+
+
+def level_view(urgency: Urgency | str) -> LevelView:
+    """Return how a level reads on a page, for an Urgency or its value."""
+    views: dict[Urgency, LevelView] = current_app.extensions["gutcheck_levels"]
+    return views[Urgency(urgency)]
+
+
+def emergency_numbers() -> tuple[EmergencyNumber, ...]:
+    """Return the configured emergency numbers."""
+    numbers: tuple[EmergencyNumber, ...] = current_app.extensions["gutcheck_emergency_numbers"]
+    return numbers
+
+
+def _view(level: Level, numbers: tuple[EmergencyNumber, ...], urgent_care: str) -> LevelView:
+    html = {"emergency_numbers": _numbers_html(numbers), "urgent_care": escape(urgent_care)}
+    text = {"emergency_numbers": numbers_text(numbers), "urgent_care": urgent_care}
+    return LevelView(
+        urgency=level.urgency,
+        name=level.name,
+        time_frame=Markup(escape(level.time_frame).format(**html)),
+        action=Markup(escape(level.action).format(**html)),
+        time_frame_text=level.time_frame.format(**text),
+        action_text=level.action.format(**text),
+    )
+
+
+def numbers_text(numbers: tuple[EmergencyNumber, ...]) -> str:
+    """Write the numbers as a phrase: "999 (UK), 112 (EU) or 911 (US)"."""
+    parts = [f"{n.number} ({n.region})" if n.region else n.number for n in numbers]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _numbers_html(numbers: tuple[EmergencyNumber, ...]) -> Markup:
+    """The same phrase with each number a tap-to-call link."""
+    parts = [
+        Markup('<a class="tel" href="{}">{}</a>{}').format(
+            n.tel, n.number, f" ({n.region})" if n.region else ""
+        )
+        for n in numbers
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return Markup(", ").join(parts[:-1]) + Markup(" or ") + parts[-1]

@@ -1,0 +1,74 @@
+"""Pages that stop the questionnaire: emergency help now, and a rule that ends it (under 18)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint
+from flask import abort
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from assessment.domain import Answers
+from assessment.domain import Assessment
+from assessment.domain import Questionnaire
+from assessment.domain import Urgency
+from assessment.domain import assess
+from assessment.web import answers_store
+
+bp = Blueprint("stops", __name__)
+# A path inside this app: no scheme, host, backslash, space or control character (browsers drop
+# tabs and newlines from links, which could turn "/\t/host" into "//host").
+SAFE_PATH = re.compile(r"/[A-Za-z0-9_\-./?=&]*")
+
+
+def after_save(questionnaire: Questionnaire, before: Answers, after: Answers, following: str) -> str:
+    """Return where a saved page leads: the help-now page when it brought an emergency, a stop page
+    when a stopping rule fired, or `following` (the next section or the review page).
+
+    The decision is the server's, on the posted answers, so it works without JavaScript. Only a new
+    emergency stops the flow: a person who said they are safe to continue is not stopped again for
+    the same answers on every page.
+    """
+    result = assess(questionnaire, after)
+    stop = next((fired for fired in result.rules if fired.rule.stop), None)
+    if stop is not None:
+        following = url_for("stops.stopped", rule_id=stop.id)
+    emergencies = _emergency_ids(result) - _emergency_ids(assess(questionnaire, before))
+    if emergencies:
+        return url_for("stops.help_now", next=following)
+    return following
+
+
+def _emergency_ids(result: Assessment) -> set[str]:
+    return {fired.id for fired in result.rules if fired.urgency is Urgency.EMERGENCY}
+
+
+@bp.get("/help-now")
+def help_now() -> str:
+    """Emergency advice first: numbers to call, then the way on (continue) or out (leave)."""
+    questionnaire = answers_store.questionnaire()
+    answers = answers_store.load_answers()
+    fired = [r for r in assess(questionnaire, answers).rules if r.urgency is Urgency.EMERGENCY]
+    return render_template("stops/help_now.html", fired=fired, next_url=_safe_next())
+
+
+def _safe_next() -> str:
+    """Return the continue link: only a path of this app (no scheme, host or //), else the start."""
+    target = request.args.get("next", "")
+    if SAFE_PATH.fullmatch(target) and not target.startswith("//"):
+        return target
+    return url_for("questionnaire.start")
+
+
+@bp.get("/stop/<rule_id>")
+def stopped(rule_id: str) -> str:
+    """Show why the questionnaire ends here (a rule with `stop: true`), with the level's advice."""
+    questionnaire = answers_store.questionnaire()
+    rule = next((r for r in questionnaire.rules if r.id == rule_id and r.stop), None)
+    if rule is None:
+        abort(404)
+    fired = assess(questionnaire, answers_store.load_answers()).fired(rule.id)
+    page = questionnaire.guidance.get(rule.guidance)
+    return render_template("stops/stopped.html", rule=rule, fired=fired, page=page)
