@@ -16,7 +16,7 @@ from assessment.domain import load_questionnaire
 
 
 def init_app(app: Flask) -> None:
-    """Register the CLI commands on the app too (`flask check` itself comes from the package's entry point)."""
+    """Register the commands on the app too (`flask check` itself is found through the entry point)."""
     app.cli.add_command(check)
 
 
