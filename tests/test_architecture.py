@@ -146,3 +146,8 @@ def test_every_dependency_whose_internals_we_use_has_an_upper_bound() -> None:
         if "<" not in bounds.get(dist, "")
     ]
     assert not unbounded, "declare an upper bound in pyproject.toml for:\n" + "\n".join(unbounded)
+
+
+def test_tests_do_not_import_the_benchmarks() -> None:
+    hits = [f"{where}: {name}" for where, name in _imports(ROOT / "tests") if name.split(".")[0] == "bench"]
+    assert not hits, "shared helpers belong in tests/ (bench may import them):\n" + "\n".join(hits)

@@ -292,4 +292,3 @@ class PdfRenderer:
             return pdf
         finally:
             self._give_back(prepared)
-
