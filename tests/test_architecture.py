@@ -1,5 +1,7 @@
-"""The domain core stays pure (DESIGN 2): nothing under assessment/domain imports flask, wtforms,
-flask_wtf, jinja2 or weasyprint, checked in the source (ast) and at runtime (a fresh interpreter)."""
+"""The domain core stays pure (docs/design.md, "Architecture"): nothing under assessment/domain
+imports flask, wtforms, flask_wtf, jinja2 or weasyprint, checked in the source (ast) and at runtime
+(a fresh interpreter). The app uses no private Flask module, bounds dependencies whose internals it
+uses, and tests do not import the benchmarks."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """PDF adapter: HTML to a tagged PDF/UA-1 with WeasyPrint 70, fetching nothing from outside.
 
-Security model (SECURITY.md 2.1):
+Security model (docs/design.md, "Security model"):
 
 - Only bundled assets are ever loaded. Documents refer to them as ``asset:<name>`` (for example
   ``<img src="asset:logo.svg" alt="">``); the fetcher serves exactly those names from memory and
@@ -37,7 +37,7 @@ ASSET_SCHEME = "asset:"
 """Prefix of the only URLs the fetcher serves: ``asset:<name>``, ``<name>`` a key of the assets."""
 
 PDF_VARIANT = "pdf/ua-1"
-"""Tagged, accessible PDF; DESIGN 7 (verified with WeasyPrint 70, costs about 15% render time)."""
+"""Tagged, accessible PDF (PDF/UA-1), verified with WeasyPrint 70."""
 
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MAX_CONCURRENT = 2
@@ -78,7 +78,7 @@ def _weasyprint() -> Any:
     """Import WeasyPrint on first use and quiet its logger (warnings name document content)."""
     import weasyprint
 
-    # SECURITY 2.3: WeasyPrint logs CSS warnings per render; keep only errors (refused resources).
+    # WeasyPrint logs CSS warnings per render, which can quote the document: keep only errors.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return weasyprint
 
