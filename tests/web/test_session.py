@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import random
 import time
-import zlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from tests.web.conftest import SECRET
 from tests.web.conftest import Respondent
 from tests.web.conftest import make_app
 from tests.web.conftest import one_input
+from tests.web.conftest import stored_form
 from tests.web.conftest import stub_guidance
 from tests.web.conftest import summary_of
 from tests.web.conftest import text
@@ -129,13 +128,6 @@ def test_activity_keeps_the_cookie_alive(
 def seal_answers(client: FlaskClient, payload: dict[str, Any]) -> None:
     """Give the client a correctly encrypted cookie holding any payload."""
     client.set_cookie(COOKIE, seal(derive_key(SECRET), payload))
-
-
-def stored_form(data: object = None, *, raw: bytes | None = None) -> str:
-    """Return any JSON value (or raw bytes) compressed and encoded as the answers store writes them."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
-    blob = packer.compress(raw if raw is not None else json.dumps(data).encode("utf-8")) + packer.flush()
-    return "z2:" + base64.urlsafe_b64encode(blob).decode("ascii")
 
 
 def test_well_encrypted_cookie_with_wrong_types_is_re_parsed(client: FlaskClient) -> None:
