@@ -8,16 +8,37 @@ TEST_DEBS := chromium poppler-utils libatomic1
 BENCH_DEBS := wrk
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench load lint clean deps-runtime deps-test screenshots
+.PHONY: run test check bench load lint clean deps-runtime deps-test screenshots upgrade
 
 $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when pyproject.toml changes, so a second run is fast.
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+# Reinstall only when pyproject.toml or constraints.txt changes, so a second run is fast. The
+# constraints pin every package to the version the tests passed with; a dependency not listed there
+# yet is installed at its newest allowed version, and a pin that pyproject.toml no longer allows
+# stops the install with a pointer to `make upgrade`.
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	@$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dev]' || { \
+	  echo "pip could not install with constraints.txt; if pyproject.toml changed a bound, run: make upgrade"; \
+	  exit 1; }
 	touch $@
+
+# Resolve pyproject.toml afresh in a scratch environment (so nothing stale is kept), write the
+# result to constraints.txt, then install it here. Run the tests afterwards before committing it.
+UPGRADE_VENV := .venv-upgrade
+CONSTRAINTS_HEADER1 := \# Exact versions the tests passed with: make installs these; make upgrade refreshes them.
+CONSTRAINTS_HEADER2 := \# Written by pip freeze --exclude-editable. A package missing here is installed unpinned.
+upgrade: | $(PY)
+	rm -rf $(UPGRADE_VENV)
+	python3 -m venv $(UPGRADE_VENV)
+	$(UPGRADE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(UPGRADE_VENV)/bin/python -m pip install --quiet -e '.[test,dev]'
+	{ echo "$(CONSTRAINTS_HEADER1)"; echo "$(CONSTRAINTS_HEADER2)"; \
+	  $(UPGRADE_VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf $(UPGRADE_VENV)
+	$(MAKE) $(STAMP)
 
 # Install Debian packages that are missing; as a non-root user, print the one command to run instead.
 define ensure_debs
@@ -66,7 +87,7 @@ load: deps-test
 	$(PY) -m bench.load
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(UPGRADE_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 screenshots: deps-test
 	$(PY) -m docs.screenshots

@@ -11,7 +11,7 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,
     "QUESTIONS_PATH": str(ROOT / "questions.yaml"),
     "GUIDANCE_DIR": str(ROOT / "templates" / "guidance"),
-    # Answers expire after an hour of inactivity (DESIGN 6).
+    # Answers expire after an hour of inactivity (docs/design.md, "Privacy model").
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_COOKIE_NAME": "gutcheck",
     "SESSION_COOKIE_HTTPONLY": True,

@@ -25,7 +25,7 @@ from assessment.domain import assess
 from assessment.domain import load_questionnaire
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
-from bench.server import as_form_values
+from tests.app_server import as_form_values
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"

@@ -38,10 +38,10 @@ import yaml
 
 from bench.assess import CASES
 from bench.assess import questionnaire
-from bench.server import Client
-from bench.server import Server
-from bench.server import fill_questionnaire
-from bench.server import gunicorn
+from tests.app_server import Client
+from tests.app_server import Server
+from tests.app_server import fill_questionnaire
+from tests.app_server import gunicorn
 
 SENTINEL = "LOADSENTINEL-\u00c6\u00d8-987"
 WORKERS = 3

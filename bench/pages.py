@@ -26,10 +26,10 @@ from pypdf import PdfReader
 
 from bench.assess import answer_sets
 from bench.assess import questionnaire
-from bench.server import Client
-from bench.server import cpu_ticks
-from bench.server import fill_questionnaire
-from bench.server import gunicorn
+from tests.app_server import Client
+from tests.app_server import cpu_ticks
+from tests.app_server import fill_questionnaire
+from tests.app_server import gunicorn
 
 GOAL_RATIO = 0.8
 # The plain pages that bench/plain_app.py serves (it imports these; importing it would build the app).

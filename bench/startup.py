@@ -18,7 +18,7 @@ from typing import Any
 
 from assessment.config import DEFAULTS
 from assessment.domain import load_questionnaire
-from bench.server import ROOT
+from tests.app_server import ROOT
 
 GOAL_MS = 150.0
 QUESTIONS = str(DEFAULTS["QUESTIONS_PATH"])

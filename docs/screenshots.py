@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bench.server import gunicorn
+from tests.app_server import gunicorn
 from tests.browser.browser_flow import complete_flow
 from tests.browser.browser_flow import download_pdf
 from tests.browser.browser_flow import load_case

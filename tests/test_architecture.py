@@ -1,12 +1,16 @@
-"""The domain core stays pure (DESIGN 2): nothing under assessment/domain imports flask, wtforms,
-flask_wtf, jinja2 or weasyprint, checked in the source (ast) and at runtime (a fresh interpreter)."""
+"""The domain core stays pure (docs/design.md, "Architecture"): nothing under assessment/domain
+imports flask, wtforms, flask_wtf, jinja2 or weasyprint, checked in the source (ast) and at runtime
+(a fresh interpreter). The app uses no private Flask module, bounds dependencies whose internals it
+uses, and tests do not import the benchmarks."""
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +99,57 @@ def test_importing_the_domain_loads_no_web_or_pdf_package() -> None:
     assert "assessment.domain.scoring" in loaded, "the probe did not import the domain"
     leaked = sorted(name for name in loaded if name.split(".")[0] in BANNED)
     assert not leaked, f"importing assessment.domain loaded: {leaked}"
+
+
+# Flask's private modules: what they hold changes between minor releases without notice.
+FLASK_PRIVATE = ("flask.globals", "flask.ctx")
+# Modules below a package's documented surface that we use on purpose, and the distribution whose
+# version must then be bounded above in pyproject.toml.
+INTERNALS = {
+    "rule_engine.ast": "rule-engine",
+    "weasyprint.urls": "weasyprint",
+    "weasyprint.text": "weasyprint",
+}
+
+
+def _imports(root: Path) -> list[tuple[str, str]]:
+    """Return (file:line, module) for every absolute import under root."""
+    found: list[tuple[str, str]] = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Import):
+                found.extend((where, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.extend((where, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def test_the_app_uses_no_private_flask_module() -> None:
+    hits = [
+        f"{where}: {name}" for where, name in _imports(ROOT / "assessment") if name.startswith(FLASK_PRIVATE)
+    ]
+    assert not hits, "use Flask's public API instead:\n" + "\n".join(hits)
+
+
+def test_every_dependency_whose_internals_we_use_has_an_upper_bound() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
+    bounds = {re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower(): spec for spec in declared}
+    used = {
+        dist: where
+        for where, name in _imports(ROOT / "assessment")
+        for prefix, dist in INTERNALS.items()
+        if name == prefix or name.startswith(prefix + ".")
+    }
+    assert used, "expected the rule-engine AST walk in the domain"
+    unbounded = [
+        f"{where}: {dist} ({bounds.get(dist)})"
+        for dist, where in used.items()
+        if "<" not in bounds.get(dist, "")
+    ]
+    assert not unbounded, "declare an upper bound in pyproject.toml for:\n" + "\n".join(unbounded)
+
+
+def test_tests_do_not_import_the_benchmarks() -> None:
+    hits = [f"{where}: {name}" for where, name in _imports(ROOT / "tests") if name.split(".")[0] == "bench"]
+    assert not hits, "shared helpers belong in tests/ (bench may import them):\n" + "\n".join(hits)

@@ -51,6 +51,24 @@ def test_check_reports_a_yaml_syntax_error_with_its_line() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_check_path_works_when_the_configured_file_is_broken() -> None:
+    """`flask check PATH` checks PATH, even when the app's own file would stop it from starting."""
+    broken = DATA / "invalid" / "option_literal_typo.yaml"
+    result = run(FLASK, "--app", "wsgi", "check", str(MINI), GUTCHECK_QUESTIONS_PATH=str(broken))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: 2 sections, 9 questions, 2 scores, 3 rules (")
+
+
+def test_check_without_path_reports_the_configured_file() -> None:
+    """Without PATH the configured file (from GUTCHECK_QUESTIONS_PATH) is checked and its mistakes listed."""
+    broken = DATA / "invalid" / "option_literal_typo.yaml"
+    result = run(FLASK, "--app", "wsgi", "check", GUTCHECK_QUESTIONS_PATH=str(broken))
+    assert result.returncode == 1
+    assert "option_literal_typo.yaml:35: rule 'R01'" in result.stderr
+    assert result.stderr.rstrip().endswith("problem(s) found.")
+    assert "Traceback" not in result.stderr
+
+
 def test_the_app_refuses_to_start_with_a_broken_questionnaire() -> None:
     """Start-up runs the same check and prints the same lines."""
     broken = DATA / "invalid" / "option_literal_typo.yaml"

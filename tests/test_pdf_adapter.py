@@ -20,9 +20,7 @@ from pypdf import PdfReader
 from assessment.report import Attachment
 from assessment.report import PdfRenderer
 from assessment.report import RenderBusy
-from assessment.report import RenderRefused
 from assessment.report import RenderTimeout
-from assessment.report import render_pdf
 from tests.spy_server import Hits
 from tests.spy_server import spy_http_server
 
@@ -210,16 +208,19 @@ def test_unescaped_hostile_markup_is_refused_by_the_fetcher(spy_server: tuple[st
     assert "file:///etc/hostname" not in renderer.refused
 
 
-def test_fail_closed_renderer_stops_at_the_first_foreign_url(spy_server: tuple[str, Hits]) -> None:
-    base, hits = spy_server
-    renderer = PdfRenderer(fail_closed=True)
+def test_a_render_that_fails_gives_its_error_and_frees_its_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    renderer = PdfRenderer(max_concurrent=1)
+    broken = ValueError("layout failed")
 
-    with pytest.raises(RenderRefused):
-        renderer.render(_doc(f'<img src="{base}/x" alt="">'))
+    def fail(*args: object, **kwargs: object) -> bytes:
+        raise broken
 
-    assert hits.count == 0
-    assert renderer.refused == [f"{base}/x"]
-    assert renderer.render(TWO_PAGES).startswith(b"%PDF")  # the slot was released
+    monkeypatch.setattr(renderer, "_render_now", fail)
+    with pytest.raises(ValueError) as caught:
+        renderer.render(TWO_PAGES)
+    assert caught.value is broken
+    monkeypatch.undo()
+    assert renderer.render(TWO_PAGES).startswith(b"%PDF")  # not RenderBusy: the slot was released
 
 
 def test_bundled_asset_is_served_and_unknown_assets_are_not(renderer: PdfRenderer) -> None:
@@ -334,20 +335,3 @@ def test_libharfbuzz_subset_is_loaded_after_a_render(renderer: PdfRenderer) -> N
 
     maps = Path("/proc/self/maps").read_text()
     assert "libharfbuzz-subset" in maps
-
-
-def test_render_pdf_uses_a_shared_default_renderer_with_bytes_assets() -> None:
-    logo = _png((0, 0, 200))
-    body = '<img src="asset:logo.png" alt="Gut Check"><h1>Default</h1>'
-
-    pdf = render_pdf(
-        _doc(body),
-        attachments=[_answers_attachment()],
-        title="T",
-        assets={"logo.png": logo},
-    )
-
-    reader = PdfReader(io.BytesIO(pdf))
-    assert reader.metadata is not None and reader.metadata.title == "T"
-    assert reader.pages[0].images[0].image.getpixel((0, 0)) == (0, 0, 200)
-    assert list(reader.attachments) == ["answers.json"]

@@ -3,8 +3,8 @@
 Covers issue 6: page 1 (header, alarm box, overall urgency, scores, bowel pattern, glutamine,
 conditions), fired rules, the appendix ("Not asked" told apart from "No"), page X of Y and the
 footer, tagging and metadata, the answers.json attachment; GET /report.pdf and POST /api/v1/report
-(headers, busy, timeout, concurrency); and hostile or unusual free text (SECURITY 4, rows 15-18,
-24-26). Each persona's PDF is rendered once per module.
+(headers, busy, timeout, concurrency); and hostile or unusual free text (docs/design.md, security cases
+15-18 and 24-26). Each persona's PDF is rendered once per module.
 """
 
 from __future__ import annotations
@@ -850,7 +850,7 @@ def test_control_format_and_combining_characters_give_a_pdf_without_them(app: Fl
     text = "\n".join(pdf_texts(pdf))
     assert not {"\u202e", "\u200b", "\x00", "\ufeff", "\u2060"} & set(text)
     for qid, value in ODD_TEXT.items():
-        # Control and format characters are stripped before the answer is used (SECURITY 4 row 17).
+        # Control and format characters are stripped before the answer is used (security case 17).
         assert not [ch for ch in stored[qid] if unicodedata.category(ch) in CONTROL], qid
         if qid == "my_questions":
             assert stored[qid] == unicodedata.normalize("NFC", value)

@@ -80,11 +80,10 @@ class Answers(Mapping[str, AnswerValue]):
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    """What parsing raw input gave: the valid answers, the cleared ids, and per-question messages."""
+    """What parsing raw input gave: the valid answers, per-question messages and unknown ids."""
 
     answers: Answers
     errors: dict[str, tuple[str, ...]]
-    cleared: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
 
     @property
@@ -108,12 +107,10 @@ def parse_answers(
     ids = list(only) if only is not None else list(questionnaire.questions)
     answers: dict[str, AnswerValue] = {}
     errors: dict[str, tuple[str, ...]] = {}
-    cleared: list[str] = []
     for qid in ids:
         question = questionnaire.questions[qid]
         values = [v for v in raw.get(qid, ()) if not (isinstance(v, str) and v.strip() == "")]
         if not values:
-            cleared.append(qid)
             if check_required and question.required:
                 errors[qid] = (_required_message(question),)
             continue
@@ -124,7 +121,7 @@ def parse_answers(
             answers[qid] = value
     known = set(questionnaire.questions)
     unknown = tuple(sorted(k for k in raw if k not in known))
-    return ParseResult(Answers(answers), errors, tuple(cleared), unknown)
+    return ParseResult(Answers(answers), errors, unknown)
 
 
 def without_retired(questionnaire: Questionnaire, raw: RawInput) -> tuple[RawInput, dict[str, str]]:

@@ -46,10 +46,9 @@ def load_guidance(
 
 def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
     reader = Reader(f"guidance/{path.name}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        problems.append(Problem(reader.filename, 1, "the sources file is missing or unreadable"))
+    text = _read_utf8(path, reader, "the sources file is missing or unreadable")
+    if text is None:
+        problems.extend(reader.problems)
         return {}
     tree, yaml_problems = load_yaml(text, reader.filename)
     problems.extend(yaml_problems)
@@ -77,7 +76,10 @@ def _load_page(path: Path, sources: dict[str, Source], problems: list[Problem]) 
     slug = path.stem
     if not SLUG.fullmatch(slug):
         reader.report(1, f"page name '{slug}' must use lower-case letters, digits and hyphens")
-    text = path.read_text(encoding="utf-8")
+    text = _read_utf8(path, reader, "the page cannot be read")
+    if text is None:
+        problems.extend(reader.problems)
+        return None
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---" or "---" not in [ln.strip() for ln in lines[1:]]:
         reader.report(1, "a guidance page starts with front matter between two '---' lines")
@@ -109,8 +111,8 @@ def _load_page(path: Path, sources: dict[str, Source], problems: list[Problem]) 
             reader.report(m.line_of("sources"), f"unknown source '{tag}' (add it to {SOURCES_FILE})")
     if not HELP_HEADING.search(body):
         reader.report(end + 2, "the page needs a '## When to get help' section")
-    problems.extend(reader.problems)
-    return GuidancePage(
+    # Read every field before handing the problems over: a mistake found later would be lost.
+    page = GuidancePage(
         slug=slug,
         title=reader.text(m, "title", "front matter"),
         summary=reader.text(m, "summary", "front matter"),
@@ -120,3 +122,20 @@ def _load_page(path: Path, sources: dict[str, Source], problems: list[Problem]) 
         pos=SourcePos(reader.filename, 1),
         order=reader.integer(m, "order", "front matter", default=100),
     )
+    problems.extend(reader.problems)
+    return page
+
+
+def _read_utf8(path: Path, reader: Reader, unreadable: str) -> str | None:
+    """Return the file's text, or None after reporting why it cannot be used (bad bytes with their line)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        reader.report(1, unreadable)
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        reader.report(line, f"the file is not UTF-8 text (byte {data[exc.start]:#04x}); save it as UTF-8")
+        return None

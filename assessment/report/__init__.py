@@ -5,10 +5,8 @@ from assessment.report.pdf import Attachment
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import RenderBusy
 from assessment.report.pdf import RenderError
-from assessment.report.pdf import RenderRefused
 from assessment.report.pdf import RenderTimeout
 from assessment.report.pdf import base_stylesheet
-from assessment.report.pdf import render_pdf
 
 __all__ = [
     "ASSET_SCHEME",
@@ -16,8 +14,6 @@ __all__ = [
     "PdfRenderer",
     "RenderBusy",
     "RenderError",
-    "RenderRefused",
     "RenderTimeout",
     "base_stylesheet",
-    "render_pdf",
 ]

@@ -1,6 +1,6 @@
 """PDF adapter: HTML to a tagged PDF/UA-1 with WeasyPrint 70, fetching nothing from outside.
 
-Security model (SECURITY.md 2.1):
+Security model (docs/design.md, "Security model"):
 
 - Only bundled assets are ever loaded. Documents refer to them as ``asset:<name>`` (for example
   ``<img src="asset:logo.svg" alt="">``); the fetcher serves exactly those names from memory and
@@ -23,7 +23,6 @@ import contextlib
 import functools
 import io
 import logging
-import mimetypes
 import threading
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -38,7 +37,7 @@ ASSET_SCHEME = "asset:"
 """Prefix of the only URLs the fetcher serves: ``asset:<name>``, ``<name>`` a key of the assets."""
 
 PDF_VARIANT = "pdf/ua-1"
-"""Tagged, accessible PDF; DESIGN 7 (verified with WeasyPrint 70, costs about 15% render time)."""
+"""Tagged, accessible PDF (PDF/UA-1), verified with WeasyPrint 70."""
 
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MAX_CONCURRENT = 2
@@ -60,10 +59,6 @@ class RenderTimeout(RenderError):
     """The render took longer than the timeout; it finishes in the background and keeps its slot."""
 
 
-class RenderRefused(RenderError):
-    """A fail-closed renderer met a URL outside the asset allowlist and stopped the render."""
-
-
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A file embedded in the PDF from memory, e.g. ``answers.json``."""
@@ -83,7 +78,7 @@ def _weasyprint() -> Any:
     """Import WeasyPrint on first use and quiet its logger (warnings name document content)."""
     import weasyprint
 
-    # SECURITY 2.3: WeasyPrint logs CSS warnings per render; keep only errors (refused resources).
+    # WeasyPrint logs CSS warnings per render, which can quote the document: keep only errors.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return weasyprint
 
@@ -91,19 +86,17 @@ def _weasyprint() -> Any:
 @functools.cache
 def _make_fetcher_class() -> type:
     """Build the allowlist fetcher class; a function so WeasyPrint is imported only when needed."""
-    from weasyprint.urls import FatalURLFetchingError
     from weasyprint.urls import URLFetcher
     from weasyprint.urls import URLFetcherResponse
 
     class AssetFetcher(URLFetcher):  # type: ignore[misc]
         """Serve ``asset:<name>`` from an in-memory allowlist and refuse every other URL."""
 
-        def __init__(self, assets: Mapping[str, tuple[bytes, str]], *, fail_closed: bool) -> None:
+        def __init__(self, assets: Mapping[str, tuple[bytes, str]]) -> None:
             # No protocol allowed and no redirect handler, in case anything reaches the parent's
             # urllib machinery; fetch() below never calls it anyway.
             super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
             self.assets = assets
-            self.fail_closed = fail_closed
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
@@ -117,9 +110,6 @@ def _make_fetcher_class() -> type:
                 # data: URLs can be megabytes long; the start is enough to recognise them.
                 self.refused.append(url[:500])
             msg = "URL outside the asset allowlist"
-            if self.fail_closed:
-                # A BaseException in WeasyPrint 70: it is not caught and stops the whole render.
-                raise FatalURLFetchingError(msg)
             # Any Exception is caught by WeasyPrint, logged at ERROR and the resource skipped.
             raise PermissionError(msg)
 
@@ -165,7 +155,6 @@ class PdfRenderer:
         *,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
-        fail_closed: bool = False,
     ) -> None:
         if max_concurrent < 1:
             msg = "max_concurrent must be at least 1"
@@ -173,7 +162,7 @@ class PdfRenderer:
         self._weasyprint = _weasyprint()
         self.stylesheet_css = base_stylesheet() if stylesheet_css is None else stylesheet_css
         # Kept by reference, read only: the mapping is the allowlist.
-        self.fetcher = _make_fetcher_class()(assets or {}, fail_closed=fail_closed)
+        self.fetcher = _make_fetcher_class()(assets or {})
         self.timeout_s = timeout_s
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self._idle_lock = threading.Lock()
@@ -217,7 +206,7 @@ class PdfRenderer:
         author: str = "",
         subject: str = "",
     ) -> bytes:
-        """Render ``html`` to PDF bytes; raise RenderBusy, RenderTimeout or RenderRefused."""
+        """Render ``html`` to PDF bytes; raise RenderBusy or RenderTimeout."""
         if not self._slots.acquire(blocking=False):
             msg = "all PDF render slots of this process are busy"
             raise RenderBusy(msg)
@@ -231,16 +220,12 @@ class PdfRenderer:
                 result = self._render_now(
                     html, attachments=attachments, title=title, author=author, subject=subject
                 )
-            except BaseException as exc:  # FatalURLFetchingError is a BaseException
+            except BaseException as exc:  # handed to the caller below, whatever it is
                 error = exc
             finally:
                 # Free the slot before publishing, so a caller's next render never sees it taken.
                 self._slots.release()
             if error is not None:
-                if isinstance(error, self._fatal_error_class()):
-                    refused = RenderRefused("a URL outside the asset allowlist stopped the render")
-                    refused.__cause__ = error
-                    error = refused
                 outcome.set_exception(error)
             else:
                 assert result is not None
@@ -258,14 +243,6 @@ class PdfRenderer:
         except concurrent.futures.TimeoutError:
             msg = f"PDF render took longer than {self.timeout_s} s"
             raise RenderTimeout(msg) from None
-
-    @staticmethod
-    def _fatal_error_class() -> type[BaseException]:
-        """Return WeasyPrint's FatalURLFetchingError class."""
-        from weasyprint.urls import FatalURLFetchingError
-
-        fatal: type[BaseException] = FatalURLFetchingError
-        return fatal
 
     def _render_now(
         self,
@@ -315,29 +292,3 @@ class PdfRenderer:
             return pdf
         finally:
             self._give_back(prepared)
-
-
-def _guess_mime(name: str) -> str:
-    """Guess an asset's MIME type from its name (SVG must be image/svg+xml to be parsed as SVG)."""
-    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-
-
-@functools.lru_cache(maxsize=4)
-def _default_renderer(stylesheet: str | None, assets: tuple[tuple[str, bytes], ...]) -> PdfRenderer:
-    """Return a process-wide renderer for this stylesheet and asset set, made on first use."""
-    return PdfRenderer(stylesheet, {name: (data, _guess_mime(name)) for name, data in assets})
-
-
-def render_pdf(
-    html: str,
-    *,
-    stylesheet: str | None = None,
-    attachments: Sequence[Attachment] = (),
-    title: str = "",
-    author: str = "",
-    subject: str = "",
-    assets: Mapping[str, bytes] | None = None,
-) -> bytes:
-    """Render ``html`` to PDF bytes with a lazily made per-process renderer (base.css default)."""
-    renderer = _default_renderer(stylesheet, tuple(sorted((assets or {}).items())))
-    return renderer.render(html, attachments=attachments, title=title, author=author, subject=subject)

@@ -39,8 +39,7 @@ EXPIRED_MESSAGE = (
     "Your answers were cleared after an hour without activity (or could not be read). Please start again."
 )
 KEY = "answers"
-_PREFIX = "z1:"
-_PREFIX_B64 = "z2:"
+_PREFIX = "z2:"
 # A stored answer set is a few kilobytes; refuse to inflate anything far bigger.
 _MAX_INFLATED = 256 * 1024
 # Room left in the cookie for flashed messages and the CSRF token written after a save.
@@ -88,29 +87,23 @@ def clear() -> None:
 
 
 def encode(answers: Answers) -> str:
-    """Write answers as compressed JSON in URL-safe base64 text (which JSON keeps without escapes).
-
-    Base64 rather than base85: the standard library decodes base85 in pure Python (~120 us a
-    request for a full answer set), base64 in C; the cost is a third more bytes, not a quarter.
-    """
+    """Write answers as compressed JSON in URL-safe base64 text (which JSON keeps without escapes)."""
+    # Base64 rather than base85: the standard library decodes base85 in pure Python and base64 in
+    # C, on every request; the cost is a third more bytes rather than a quarter.
     raw = json.dumps(answers.to_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     blob = packer.compress(raw) + packer.flush()
-    return _PREFIX_B64 + base64.urlsafe_b64encode(blob).decode("ascii").rstrip("=")
+    return _PREFIX + base64.urlsafe_b64encode(blob).decode("ascii").rstrip("=")
 
 
 def decode(stored: object) -> dict[str, Any] | None:
     """Return the stored answers as a JSON dict, or None when they cannot be read."""
-    if isinstance(stored, dict):
-        return stored  # the plain to_json() form, e.g. written by a test or an older version
-    if not isinstance(stored, str) or not stored.startswith((_PREFIX, _PREFIX_B64)):
+    # Any other form (an older encoding, a plain dict) reads as no answers: a cookie lives an hour.
+    if not isinstance(stored, str) or not stored.startswith(_PREFIX):
         return None
+    text = stored[len(_PREFIX) :]
     try:
-        if stored.startswith(_PREFIX_B64):
-            text = stored[len(_PREFIX_B64) :]
-            blob = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        else:  # base85, written before the switch to base64; such cookies live an hour at most
-            blob = base64.b85decode(stored[len(_PREFIX) :])
+        blob = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         unpacker = zlib.decompressobj(-15)
         raw = unpacker.decompress(blob, _MAX_INFLATED)
         if unpacker.unconsumed_tail or not unpacker.eof:

@@ -12,13 +12,12 @@ from flask import Flask
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import get_flashed_messages
 from flask import has_request_context
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
-from flask.globals import request_ctx
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from markupsafe import escape
@@ -333,7 +332,8 @@ def _shell(app: Flask, key: ShellKey, reusable: bool) -> Pieces | None:
     if shells is None:
         shells = app.extensions[_SHELLS] = _build_shells(app)
     shell = shells.get(key)
-    if shell is None or not reusable or request_ctx.flashes is not None or "_flashes" in session:
+    # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
+    if shell is None or not reusable or get_flashed_messages():
         return None
     return shell
 

@@ -23,7 +23,7 @@ from playwright.sync_api import Page
 
 from assessment.domain import Questionnaire
 from assessment.domain import load_questionnaire
-from bench.server import as_form_values as as_strings
+from tests.app_server import as_form_values as as_strings
 from tests.casefiles import load_case as read_case
 
 ROOT = Path(__file__).resolve().parents[2]

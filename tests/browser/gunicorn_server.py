@@ -1,12 +1,12 @@
-"""Start and stop the real app under gunicorn for the browser tests (the benchmarks' launcher)."""
+"""Start and stop the real app under gunicorn for the browser tests (tests/app_server.py)."""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
-from bench.server import Server as AppServer
-from bench.server import start_gunicorn
+from tests.app_server import Server as AppServer
+from tests.app_server import start_gunicorn
 
 __all__ = ["AppServer", "start_server"]
 

@@ -1,4 +1,4 @@
-"""Limits enforced by gunicorn itself, in front of the app (SECURITY.md 4, row 4)."""
+"""Limits enforced by gunicorn itself, in front of the app (docs/design.md, security case 4)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,44 @@ def test_guidance_page_mistakes_name_the_page(tmp_path: Path) -> None:
     assert "guidance/bad.md:7: the page needs a '## When to get help' section" in lines
     assert "guidance/no-front.md:1: a guidance page starts with front matter between two '---' lines" in lines
     assert any("guidance page 'emergency' does not exist" in line for line in lines)
+
+
+def _guidance_dir(tmp_path: Path, page: bytes) -> Path:
+    """The mini questionnaire's guidance folder with one more page, written as raw bytes."""
+    guidance = tmp_path / "guidance"
+    shutil.copytree(DATA / "guidance", guidance)
+    (guidance / "extra.md").write_bytes(page)
+    return guidance
+
+
+def test_guidance_front_matter_of_the_wrong_type_is_reported(tmp_path: Path) -> None:
+    """A number for a title or summary, or a word for the order, is a mistake with its line."""
+    page = b"---\ntitle: 123\nsummary: [a, b]\nevidence: low\nsources: [NHS-1]\norder: soon\n---\n"
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(DATA / "mini.yaml", _guidance_dir(tmp_path, page + b"## When to get help\nNow.\n"))
+    lines = [str(p) for p in caught.value.problems]
+    assert lines == [
+        "guidance/extra.md:2: front matter: 'title' must be text, not a whole number (123)",
+        "guidance/extra.md:3: front matter: 'summary' must be text, not a list",
+        "guidance/extra.md:6: front matter: 'order' must be a whole number, not text ('soon')",
+    ]
+
+
+def test_a_guidance_page_that_is_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    """A page saved as Latin-1 is one file:line message, not a crash."""
+    page = "---\ntitle: Caf\u00e9\nsummary: S\nevidence: low\nsources: [NHS-1]\n---\n## When to get help\n"
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(DATA / "mini.yaml", _guidance_dir(tmp_path, page.encode("latin-1")))
+    assert [str(p) for p in caught.value.problems] == [
+        "guidance/extra.md:2: the file is not UTF-8 text (byte 0xe9); save it as UTF-8"
+    ]
+
+
+def test_an_unreadable_guidance_page_is_reported(tmp_path: Path) -> None:
+    """A page that cannot be read (here a folder named like a page) is a message, not a crash."""
+    guidance = _guidance_dir(tmp_path, b"")
+    (guidance / "extra.md").unlink()
+    (guidance / "extra.md").mkdir()
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(DATA / "mini.yaml", guidance)
+    assert [str(p) for p in caught.value.problems] == ["guidance/extra.md:1: the page cannot be read"]

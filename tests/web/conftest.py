@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import zlib
 from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
@@ -200,3 +203,10 @@ def one_input(html: str, **wanted: str) -> dict[str, str]:
     found = inputs(html, **wanted)
     assert len(found) == 1, f"expected one input matching {wanted}, found {len(found)}"
     return found[0]
+
+
+def stored_form(data: object = None, *, raw: bytes | None = None) -> str:
+    """Return any JSON value (or raw bytes) compressed and encoded as the answers store writes them."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    blob = packer.compress(raw if raw is not None else json.dumps(data).encode("utf-8")) + packer.flush()
+    return "z2:" + base64.urlsafe_b64encode(blob).decode("ascii")

@@ -1,4 +1,4 @@
-"""OPTIONS has no side effects; HTTPS form posts need a same-site Referer (SECURITY.md 4, rows 7 and 20)."""
+"""OPTIONS has no side effects; HTTPS posts need a same-site Referer (docs/design.md, cases 7 and 20)."""
 
 from __future__ import annotations
 

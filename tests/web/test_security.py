@@ -8,6 +8,7 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from tests.web.conftest import Respondent
 from tests.web.conftest import make_app
@@ -162,10 +163,19 @@ def test_huge_multipart_field_gives_the_413_page(client: FlaskClient) -> None:
     assert "That was too much to send" in text(response)
 
 
-def test_too_many_multipart_parts_gives_the_413_page(client: FlaskClient) -> None:
-    fields = {f"f{i}": "x" for i in range(1001)}
-    response = client.post("/q/about", data=fields, content_type="multipart/form-data")
-    assert response.status_code == 413
+def test_too_many_multipart_parts_gives_the_413_page(app: Flask, client: FlaskClient) -> None:
+    """One part over the app's own limit is refused; the limit is below Flask's default."""
+    limit = app.config["MAX_FORM_PARTS"]
+    assert limit < Flask.default_config["MAX_FORM_PARTS"], "the app must set a tighter limit than Flask's"
+
+    def post(parts: int) -> TestResponse:
+        fields = {f"f{i}": "x" for i in range(parts)}
+        return client.post("/q/about", data=fields, content_type="multipart/form-data")
+
+    assert post(limit).status_code != 413
+    over = post(limit + 1)
+    assert over.status_code == 413
+    assert "That was too much to send" in text(over)
 
 
 def test_404_page_is_friendly(client: FlaskClient) -> None:

@@ -1,5 +1,6 @@
-"""Shared by the benchmarks and the load run: start/stop gunicorn on loopback, read its workers'
-memory, and a small cookie-keeping HTTP client that fills the questionnaire like a browser would.
+"""Start and stop gunicorn on loopback, read its workers' memory, and a small cookie-keeping HTTP
+client that fills the questionnaire like a browser would. Used by the browser tests, and imported
+by the benchmarks and the load run (tests never import from bench/).
 
 Everything here talks to 127.0.0.1 only.
 """
