@@ -12,8 +12,9 @@ step closes from the PDF's own structure, knowing nothing about our templates:
 3. ``/Scope`` on every TH (ISO 32000-1 14.8.5.7), from the table's grid (spans counted):
    - a TH with only TH above it in its columns and a TD below heads a column: ``/Column``;
    - a TH with only TH to its left in its rows and a TD to its right heads a row: ``/Row``;
-   - both: ``/Both``; neither (a TH over no data): ``/Column`` in the first row, ``/Row`` below.
-   A ``/Scope`` already written is kept.
+   - both: ``/Both``. Otherwise a TH among the data heads what follows it: ``/Row`` with a TD to
+     its right, else ``/Column`` with a TD below; a TH over no data at all (a corner) gets
+     ``/Column`` in the first row and ``/Row`` below it. A ``/Scope`` already written is kept.
 
 Limits: marked content inside form XObjects is left alone (WeasyPrint puts none there for our
 documents); content sequences whose properties are a named resource are left alone too.
@@ -50,7 +51,7 @@ class TreeFacts:
     """MCIDs the tree reaches, by page object (objgen)."""
     ids: dict[bytes, Object] = field(default_factory=dict)
     """Structure elements by ``/ID`` (the first one when an id repeats)."""
-    tables: list[Object] = field(default_factory=list)
+    tables: list[Dictionary] = field(default_factory=list)
     """``/Table`` structure elements, in document order."""
 
 
@@ -295,18 +296,27 @@ def _scope(cell: _Cell, at: dict[tuple[int, int], _Cell]) -> str:
     """The scope of a header cell, from what lies around it on the grid."""
     columns = range(cell.column, cell.column + cell.columns)
     rows = range(cell.row, cell.row + cell.rows)
-    above = [at[r, c] for (r, c) in at if c in columns and r < cell.row]
-    below = [at[r, c] for (r, c) in at if c in columns and r >= cell.row + cell.rows]
-    left = [at[r, c] for (r, c) in at if r in rows and c < cell.column]
-    right = [at[r, c] for (r, c) in at if r in rows and c >= cell.column + cell.columns]
-    heads_column = all(x.header for x in above) and any(not x.header for x in below)
-    heads_row = all(x.header for x in left) and any(not x.header for x in right)
+    above = [x for (r, c), x in at.items() if c in columns and r < cell.row]
+    below = [x for (r, c), x in at.items() if c in columns and r >= cell.row + cell.rows]
+    left = [x for (r, c), x in at.items() if r in rows and c < cell.column]
+    right = [x for (r, c), x in at.items() if r in rows and c >= cell.column + cell.columns]
+    data_below = any(not x.header for x in below)
+    data_right = any(not x.header for x in right)
+    # The header block: only headers above (for a column) or to the left (for a row).
+    heads_column = data_below and all(x.header for x in above)
+    heads_row = data_right and all(x.header for x in left)
     if heads_column and heads_row:
         return "Both"
     if heads_column:
         return "Column"
     if heads_row:
         return "Row"
+    # A header among the data (a label and value pair in a row, a heading row mid-table) heads
+    # the data it stands before; one over no data at all keeps its place's usual meaning.
+    if data_right:
+        return "Row"
+    if data_below:
+        return "Column"
     return "Column" if cell.row == 0 else "Row"
 
 
