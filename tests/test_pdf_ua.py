@@ -33,9 +33,13 @@ from assessment.domain import Questionnaire
 from assessment.domain import assess
 from assessment.report import PdfRenderer
 from assessment.report.summary import build_summary
+from assessment.report.tagging import PAGINATION_BDC
 from assessment.report.tagging import Changes
 from assessment.report.tagging import finish_pdf
 from assessment.report.tagging import finish_pdf_with_changes
+from assessment.report.tagging import rewrite_marked_content
+from assessment.report.tagging import rewrite_parsed_content
+from assessment.report.tagging import walk_structure
 from assessment.web.report import renderer
 from assessment.web.report import summary_document
 from bench.assess import case_answers
@@ -589,3 +593,24 @@ def test_a_failing_finishing_step_still_serves_the_summary(
     with pikepdf.open(io.BytesIO(pdf)) as opened:
         assert "/IDTree" not in opened.Root.StructTreeRoot  # WeasyPrint's own output
     assert "PdfError" in caplog.text and secret not in caplog.text
+
+
+def test_fast_content_rewrite_gives_the_parsers_stream_and_steps_aside_when_unsure() -> None:
+    """The byte-level rewrite of the content streams matches pikepdf's parser on real pages."""
+    raw = PdfRenderer(finish=False).render(SHAPES)
+    with pikepdf.open(io.BytesIO(raw)) as pdf:
+        facts = walk_structure(pdf.Root.StructTreeRoot)
+        for page in pdf.pages:
+            reached = facts.marked[page.obj.objgen]
+            fast = rewrite_marked_content(page.obj.Contents.read_bytes(), reached)
+            assert fast is not None, "WeasyPrint's streams take the fast path"
+            parsed_bytes, parsed_dropped = rewrite_parsed_content(page, reached)
+            assert fast[1] == parsed_dropped and len(parsed_dropped) >= 1
+            fast_stream = pikepdf.Stream(pdf, fast[0])
+            assert pikepdf.unparse_content_stream(pikepdf.parse_content_stream(fast_stream)) == parsed_bytes
+    # A literal string could hold look-alike bytes: then only the parser decides.
+    hidden = b"/P <</MCID 0>> BDC BT /F1 9 Tf (/P <</MCID 1>> BDC) Tj ET EMC"
+    assert rewrite_marked_content(hidden, {0}) is None
+    # A BDC in another form than <</MCID n>>: the parser again.
+    assert rewrite_marked_content(b"/P /Props1 BDC EMC /Span <</MCID 2>> BDC EMC", set()) is None
+    assert rewrite_marked_content(b"/Span <</MCID 2>> BDC EMC", set()) == (PAGINATION_BDC + b" EMC", [2])
