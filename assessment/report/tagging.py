@@ -84,15 +84,17 @@ def finish_pdf_with_changes(data: bytes) -> tuple[bytes, Changes]:
         tree_root = pdf.Root.get("/StructTreeRoot")
         if not isinstance(tree_root, Dictionary):
             return data, changes  # not tagged: nothing to finish
-        role_map = tree_root.get("/RoleMap")
-        facts = walk_structure(tree_root, role_map if isinstance(role_map, Dictionary) else None)
+        found = tree_root.get("/RoleMap")
+        role_map = found if isinstance(found, Dictionary) else None
+        facts = walk_structure(tree_root, role_map)
         changes.artifacts = _artifact_untagged_content(pdf, tree_root, facts)
         changes.ids = _write_id_tree(pdf, tree_root, facts)
         for table in facts.tables:
-            for scope in write_scopes(table, role_map if isinstance(role_map, Dictionary) else None):
+            for scope in write_scopes(table, role_map):
                 changes.scopes[scope] = changes.scopes.get(scope, 0) + 1
         out = io.BytesIO()
-        # No XMP rewrite (pdfuaid:part stays as WeasyPrint wrote it); streams stay as compressed.
+        # No XMP rewrite: pdfuaid:part stays as WeasyPrint wrote it. New content streams are
+        # compressed on save; the others are copied as they are.
         pdf.save(out, fix_metadata_version=False, preserve_pdfa=False)
     return out.getvalue(), changes
 
