@@ -77,6 +77,7 @@ PDF_FALLBACK: list[Row] = [
     ("PDF of P1's summary, median render", "<= 250 ms", "", ""),
     ("PDF prepared vs naive, same document and run", "<= 0.7x", "", ""),
     ("PDF worker RSS growth, 300 renders", "<= 10 MB", "", ""),
+    ("PDF/UA-1 finishing step (pikepdf), P1's summary", "(in the render)", "", ""),
 ]
 
 
@@ -108,7 +109,19 @@ def pdf_rows(quick: bool) -> list[Row]:
             f"{r['rss_growth_mb']:+.1f} MB ({r['rss_start_mb']:.0f} -> {r['rss_end_mb']:.0f} MB)",
             _verdict(r.get("goal_rss_growth_met")),
         ),
+        finish_row(pdf_bench, quick),
     ]
+
+
+def finish_row(pdf_bench: Any, quick: bool) -> Row:
+    """The PDF/UA-1 finishing step's share of P1's render (issue 19); it is inside the figures above."""
+    f = pdf_bench.bench_finish(pdf_bench.p1_document(), runs=8 if quick else 20)
+    return (
+        "PDF/UA-1 finishing step (pikepdf), P1's summary",
+        "(in the render)",
+        f"{f['finish_median_ms']:.0f} ms median, {f['share']:.0%} of a {f['render_median_ms']:.0f} ms render",
+        "info",
+    )
 
 
 REAL_PDF_FALLBACK: list[Row] = [("PDF of P1's real summary, GET /report.pdf", "<= 250 ms", "", "")]

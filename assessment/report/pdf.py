@@ -13,7 +13,12 @@ Security model (docs/design.md, "Security model"):
 - A per-process semaphore bounds concurrent renders (``RenderBusy`` when full, never a queue), and
   ``RenderTimeout`` caps how long a caller waits.
 
-WeasyPrint is imported lazily so importing this module (and starting the web app) stays fast.
+Accessibility: WeasyPrint writes a tagged PDF/UA-1 file; ``tagging.finish_pdf`` (pikepdf) then makes
+the running header and footer pagination artifacts, adds the IDTree and writes /Scope on every TH
+(issue 19). Should that step ever fail, the render logs it and serves WeasyPrint's PDF unchanged.
+
+WeasyPrint and pikepdf are imported lazily so importing this module (and starting the web app)
+stays fast.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import functools
 import io
 import logging
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -45,6 +51,8 @@ MAX_REFUSED_RECORDED = 100
 """The refused-URL list serves tests and diagnostics; the cap keeps a long-lived process flat."""
 
 _THREAD_NAME = "gutcheck-pdf-render"
+
+logger = logging.getLogger(__name__)
 
 
 class RenderError(Exception):
@@ -81,6 +89,13 @@ def _weasyprint() -> Any:
     # WeasyPrint logs CSS warnings per render, which can quote the document: keep only errors.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return weasyprint
+
+
+def _finisher() -> Callable[[bytes], bytes]:
+    """Import the pikepdf finishing step on first use (pikepdf loads in about 50 ms)."""
+    from assessment.report.tagging import finish_pdf
+
+    return finish_pdf
 
 
 @functools.cache
@@ -155,11 +170,14 @@ class PdfRenderer:
         *,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
+        finish: bool = True,
     ) -> None:
+        """``finish=False`` serves WeasyPrint's PDF without the tagging step (for the benchmark)."""
         if max_concurrent < 1:
             msg = "max_concurrent must be at least 1"
             raise ValueError(msg)
         self._weasyprint = _weasyprint()
+        self._finish = _finisher() if finish else None
         self.stylesheet_css = base_stylesheet() if stylesheet_css is None else stylesheet_css
         # Kept by reference, read only: the mapping is the allowlist.
         self.fetcher = _make_fetcher_class()(assets or {})
@@ -289,6 +307,15 @@ class PdfRenderer:
                 attachment.source = _memory_source(item.data, item.mime)
                 embedded.append(attachment)
             pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=embedded)
-            return pdf
         finally:
             self._give_back(prepared)
+        if self._finish is None:
+            return pdf
+        try:
+            finished: bytes = self._finish(pdf)
+        except Exception as exc:  # a PDF with WeasyPrint's tagging beats no summary at all
+            # The type only: a message could quote the document, and nothing about a person is logged.
+            logger.error("PDF/UA finishing step failed (%s); serving the PDF as rendered", type(exc).__name__)
+            return pdf
+        return finished
+
