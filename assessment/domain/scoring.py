@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
@@ -175,14 +176,25 @@ def _points(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) ->
     return points
 
 
-_BLANK_RECORDS: dict[int, tuple[Questionnaire, dict[str, Any]]] = {}
+# Keyed by id() but holding the questionnaire only weakly: its entry goes when it does, so a
+# reloaded questionnaire (tests, `flask check`) never keeps the old one alive.
+_BLANK_RECORDS: dict[int, tuple[weakref.ref[Questionnaire], dict[str, Any]]] = {}
+
+
+def _forget(ref: weakref.ref[Questionnaire], key: int) -> None:
+    """Drop a dead questionnaire's entry (only if it is still that questionnaire's)."""
+    found = _BLANK_RECORDS.get(key)
+    if found is not None and found[0] is ref:
+        del _BLANK_RECORDS[key]
 
 
 def _blank_record(questionnaire: Questionnaire) -> dict[str, Any]:
     """A fresh copy of the all-missing answer record (built once per questionnaire, copied per call)."""
-    found = _BLANK_RECORDS.get(id(questionnaire))
-    if found is None or found[0] is not questionnaire:
-        found = _BLANK_RECORDS[id(questionnaire)] = (questionnaire, _answer_record(questionnaire, {}))
+    key = id(questionnaire)
+    found = _BLANK_RECORDS.get(key)
+    if found is None or found[0]() is not questionnaire:
+        ref = weakref.ref(questionnaire, lambda dead: _forget(dead, key))
+        found = _BLANK_RECORDS[key] = (ref, _answer_record(questionnaire, {}))
     return dict(found[1])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from decimal import Decimal
 
 from hypothesis import HealthCheck
@@ -13,6 +15,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import Urgency
 from assessment.domain import assess
+from assessment.domain import load_questionnaire
 from assessment.domain import visible_path
 from assessment.domain.scoring import round_half_up
 from tests.conftest import MINI
@@ -147,3 +150,14 @@ def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:
     fired = assess(real, parse_answers(real, raw).answers).fired("R01")
     assert fired is not None
     assert [w.value for w in fired.why] == ["Confusion, or unusual sleepiness"]
+
+
+def test_assessing_keeps_no_questionnaire_alive() -> None:
+    """Per-questionnaire caches must not hold a questionnaire the caller has dropped."""
+    questionnaire = load_questionnaire(MINI, MINI_GUIDANCE)
+    assess(questionnaire, ADULT)
+    visible_path(questionnaire, ADULT)
+    alive = weakref.ref(questionnaire)
+    del questionnaire
+    gc.collect()
+    assert alive() is None
