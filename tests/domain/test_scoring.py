@@ -134,6 +134,7 @@ def test_hidden_answers_never_change_the_result(answers: dict[str, object], nois
     }
     one, other = assess(MINI_Q, answers), assess(MINI_Q, mixed)  # type: ignore[arg-type]
     assert (one.answers, one.scores, one.rules) == (other.answers, other.scores, other.rules)
+    assert [r.why for r in one.rules] == [r.why for r in other.rules]
 
 
 def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:
