@@ -175,14 +175,13 @@ def _split(node: Any) -> Part | None:
     if isinstance(node, re_ast.LogicExpression) and node.type in ("and", "or"):
         left, right = _split(node.left), _split(node.right)
         if left is not None and right is not None:
-            fn = _join(node.type, left.fn, right.fn)
             reads = tuple(dict.fromkeys(left.reads + right.reads))
-            return Part(node.type, fn, reads, (left, right))
-    fn = compile_tree(node)
-    if fn is None:
+            return Part(node.type, _join(node.type, left.fn, right.fn), reads, (left, right))
+    leaf = compile_tree(node)
+    if leaf is None:
         return None
     reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
-    return Part("leaf", fn, reads)
+    return Part("leaf", leaf, reads)
 
 
 def _join(kind: str, left: Fn, right: Fn) -> Fn:
