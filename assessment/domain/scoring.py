@@ -29,7 +29,6 @@ from assessment.domain.model import Rule
 from assessment.domain.model import Score
 from assessment.domain.model import Section
 from assessment.domain.model import Urgency
-from assessment.domain.model import Variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +94,12 @@ class FiredRule:
     rule: Rule
     urgency: Urgency
     message: str
-    variant: Variant | None = field(default=None, repr=False, compare=False)
     context: _Context | None = field(default=None, repr=False, compare=False)
-    _why: tuple[Why, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def why(self) -> tuple[Why, ...]:
         """The answers and scores the rule read, with labels and values: built on first use, once."""
-        if self._why is None:
-            why = self.context.explain(self.rule, self.variant) if self.context is not None else ()
-            object.__setattr__(self, "_why", why)  # a cache of what the fields determine
-            return why
-        return self._why
+        return self.context.why(self.rule) if self.context is not None else ()
 
     @property
     def id(self) -> str:
@@ -234,6 +227,7 @@ class _Prepared:
     questions: tuple[Question, ...]
     steps: tuple[_ScoreStep, ...]
     score_by_id: Mapping[str, Score]
+    rule_index: Mapping[str, int]
 
 
 def prepare(questionnaire: Questionnaire) -> None:
@@ -255,6 +249,7 @@ def _prepared(questionnaire: Questionnaire) -> _Prepared:
         tuple(questionnaire.questions.values()),
         steps,
         {score.id: score for score in questionnaire.scores},
+        {rule.id: index for index, rule in enumerate(questionnaire.rules)},
     )
     ref = weakref.ref(questionnaire, partial(_forget, key=key))  # no global lookups at exit
     _PREPARED[key] = (ref, prepared)
@@ -306,16 +301,16 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
                 band = candidate
                 break
         results.append(ScoreResult(score, value, raw, band))
-    context = _Context(questionnaire, prepared, visible, values, points, raws, held)
+    context = _Context(questionnaire, prepared, visible, values, points, raws, held, variants)
     fired = []
     for rule, matched, index in zip(questionnaire.rules, held, variants, strict=True):
         if matched:
             if index < 0:
-                fired.append(FiredRule(rule, rule.urgency, rule.message, None, context))
+                fired.append(FiredRule(rule, rule.urgency, rule.message, context))
             else:
                 variant = rule.variants[index]
                 urgency, message = variant.urgency or rule.urgency, variant.message or rule.message
-                fired.append(FiredRule(rule, urgency, message, variant, context))
+                fired.append(FiredRule(rule, urgency, message, context))
     fired.sort(key=_rank)  # stable: file order within an urgency
     return Assessment(questionnaire, visible, path, tuple(results), tuple(fired))
 
@@ -323,7 +318,18 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
 class _Context:
     """What a fired rule needs to explain itself later: the records its condition read."""
 
-    __slots__ = ("questionnaire", "prepared", "answers", "values", "points", "raws", "held", "_env")
+    __slots__ = (
+        "questionnaire",
+        "prepared",
+        "answers",
+        "values",
+        "points",
+        "raws",
+        "held",
+        "variants",
+        "_env",
+        "_why",
+    )
 
     def __init__(
         self,
@@ -334,11 +340,13 @@ class _Context:
         points: tuple[Any, ...],
         raws: tuple[Decimal, ...],
         held: tuple[bool, ...],
+        variants: tuple[int, ...],
     ) -> None:
         self.questionnaire, self.prepared, self.answers = questionnaire, prepared, answers
         self.values, self.points = values, points
-        self.raws, self.held = raws, held
+        self.raws, self.held, self.variants = raws, held, variants
         self._env: dict[str, Record] | None = None
+        self._why: dict[str, tuple[Why, ...]] = {}
 
     def env(self) -> dict[str, Record]:
         """The records the rules read, as assess() had them (rules read only rules above them)."""
@@ -354,14 +362,19 @@ class _Context:
             }
         return self._env
 
-    def explain(self, rule: Rule, variant: Variant | None) -> tuple[Why, ...]:
-        """Why a rule fired: the parts of its condition (and variant) that held, labelled."""
-        env = self.env()
-        reads = list(rule.when.reads_that_held(env))
-        if variant is not None:
-            reads.extend(variant.when.reads_that_held(env))
-        scores = self.env()["scores"].values
-        return explain(reads, self.questionnaire, self.answers, scores)
+    def why(self, rule: Rule) -> tuple[Why, ...]:
+        """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
+        found = self._why.get(rule.id)
+        if found is None:
+            env = self.env()
+            reads = list(rule.when.reads_that_held(env))
+            index = self.variants[self.prepared.rule_index[rule.id]]
+            if index >= 0:
+                reads.extend(rule.variants[index].when.reads_that_held(env))
+            found = self._why[rule.id] = explain(
+                reads, self.questionnaire, self.answers, env["scores"].values
+            )
+        return found
 
 
 def explain(
