@@ -147,6 +147,32 @@ def pages_rows(quick: bool) -> list[Row]:
     ]
 
 
+RESULTS_FALLBACK: list[Row] = [
+    ("GET /results (full set) req/s vs plain page, same size", ">= 0.6x", "", ""),
+    ("section POST req/s vs plain page of the section's size", "(no goal)", "", ""),
+]
+
+
+def results_rows(quick: bool) -> list[Row]:
+    r = pages_bench.bench_results(seconds=4 if quick else 8)
+    rps = r["rps"]
+    return [
+        (
+            "GET /results (full set) req/s vs plain page, same size",
+            f">= {pages_bench.GOAL_RESULTS_RATIO:g}x",
+            f"{r['ratio']:.2f}x ({rps['results']:,.0f} vs {rps['results_plain']:,.0f} req/s, {r['bytes']:,} B"
+            f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'})",
+            _verdict(r["goal_met"]),
+        ),
+        (
+            "section POST req/s vs plain page of the section's size",
+            "(no goal)",
+            f"{r['post_ratio']:.2f}x ({rps['post']:,.0f} vs {rps['post_plain']:,.0f} req/s)",
+            "info",
+        ),
+    ]
+
+
 ASSESS_FALLBACK: list[Row] = [
     ("assess(), full answer set, one core", ">= 2,000/s", "", ""),
     ("parse_answers + assess, full answer set", "(no goal)", "", ""),
@@ -243,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += _guard("real summary PDF (gunicorn)", lambda: real_pdf_rows(args.quick), REAL_PDF_FALLBACK)
     if "pages" not in args.skip:
         rows += _guard("pages (gunicorn + wrk)", lambda: pages_rows(args.quick), PAGES_FALLBACK)
+        rows += _guard(
+            "results and POST (gunicorn + wrk)", lambda: results_rows(args.quick), RESULTS_FALLBACK
+        )
     if "assess" not in args.skip:
         rows += _guard("assess()", lambda: assess_rows(args.quick), ASSESS_FALLBACK)
     if "startup" not in args.skip:

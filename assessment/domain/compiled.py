@@ -92,6 +92,9 @@ def _compile(node: Any) -> Fn:
             return lambda env: value
         raise _Unsupported
     if isinstance(node, re_ast.ArrayExpression):
+        if all(isinstance(item, re_ast.StringExpression) for item in node.value):
+            constant = tuple(item.value for item in node.value)  # built once, not per call
+            return lambda env: constant
         items = [_compile(item) for item in node.value]
         return lambda env: tuple(item(env) for item in items)
     if isinstance(node, re_ast.GetAttributeExpression):
