@@ -111,6 +111,41 @@ def pdf_rows(quick: bool) -> list[Row]:
     ]
 
 
+PEER_FALLBACK: list[Row] = [
+    ("P1 summary vs Chromium print of the same HTML, CPU", "<= 2.5x", "", ""),
+    ("P3 summary vs Chromium print of the same HTML, CPU", "(no goal)", "", ""),
+    ("every-question-at-maximum summary vs Chromium, CPU", "<= 4x", "", ""),
+    ("every-question-at-maximum vs P1, our renderer", "<= 1.6x", "", ""),
+]
+
+
+def peer_rows(quick: bool) -> list[Row]:
+    """Our renderer against Chromium printing the same summary HTML (bench.peer)."""
+    from bench import peer
+
+    r = peer.bench_peer(rounds=2, renders=3 if quick else 6)
+
+    def measured(name: str) -> str:
+        f = r[name]
+        return (
+            f"{f['cpu_ratio']:.2f}x CPU, {f['time_ratio']:.2f}x time ({f['ours_cpu']:.0f} vs"
+            f" {f['peer_cpu']:.0f} ms CPU, {f['ours_ms']:.0f} vs {f['peer_ms']:.0f} ms)"
+        )
+
+    goals = r["goals"]
+    return [
+        (PEER_FALLBACK[0][0], f"<= {peer.GOAL_P1_CPU:g}x", measured("P1"), _verdict(goals["p1_cpu"])),
+        (PEER_FALLBACK[1][0], "(no goal)", measured("P3"), "info"),
+        (PEER_FALLBACK[2][0], f"<= {peer.GOAL_MAX_CPU:g}x", measured("max"), _verdict(goals["max_cpu"])),
+        (
+            PEER_FALLBACK[3][0],
+            f"<= {peer.GOAL_MAX_VS_P1:g}x",
+            f"{r['max_vs_p1']:.2f}x CPU",
+            _verdict(goals["max_vs_p1"]),
+        ),
+    ]
+
+
 REAL_PDF_FALLBACK: list[Row] = [("PDF of P1's real summary, GET /report.pdf", "<= 250 ms", "", "")]
 
 
@@ -259,12 +294,16 @@ def table(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="DESIGN 8 goals vs measured")
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test, not a record)")
-    parser.add_argument("--skip", action="append", default=[], choices=["pdf", "pages", "assess", "startup"])
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["pdf", "peer", "pages", "assess", "startup"]
+    )
     args = parser.parse_args(argv)
     about = machine()
     rows: list[Row] = []
     if "pdf" not in args.skip:
         rows += _guard("PDF (bench.pdf)", lambda: pdf_rows(args.quick), PDF_FALLBACK)
+    if "pdf" not in args.skip and "peer" not in args.skip:
+        rows += _guard("PDF vs Chromium (bench.peer)", lambda: peer_rows(args.quick), PEER_FALLBACK)
     if "pdf" not in args.skip:
         rows += _guard("real summary PDF (gunicorn)", lambda: real_pdf_rows(args.quick), REAL_PDF_FALLBACK)
     if "pages" not in args.skip:

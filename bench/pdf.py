@@ -33,6 +33,7 @@ GOAL_RATIO = 0.7
 GOAL_RSS_GROWTH_MB = 10.0
 BLOCK = 6  # consecutive renders per side before switching
 
+
 def p1_document(completed: dt.date | None = None) -> SummaryDocument:
     """P1's real summary document: the bundled questionnaire, her case file and the app's template."""
     from assessment import create_app
