@@ -1,4 +1,4 @@
-"""`make bench`: every DESIGN 8 goal beside the figure measured in this run, in one table.
+"""`make bench`: each goal of docs/design.md beside the figure measured in this run, in one table.
 
 Timings on this VM are compared as ratios measured in the same run (its second core comes and
 goes), so the load average at the start is printed with the machine. Progress goes to stderr; the
@@ -30,7 +30,7 @@ def _progress(message: str) -> None:
 
 
 def _verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("pass" if ok else "FAIL")
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
 
 
 def machine() -> list[tuple[str, str]]:
@@ -77,7 +77,6 @@ PDF_FALLBACK: list[Row] = [
     ("PDF of P1's summary, median render", "<= 250 ms", "", ""),
     ("PDF prepared vs naive, same document and run", "<= 0.7x", "", ""),
     ("PDF worker RSS growth, 300 renders", "<= 10 MB", "", ""),
-    ("PDF/UA-1 finishing step (pikepdf), P1's summary", "(in the render)", "", ""),
 ]
 
 
@@ -114,7 +113,7 @@ def pdf_rows(quick: bool) -> list[Row]:
 
 
 def finish_row(pdf_bench: Any, quick: bool) -> Row:
-    """The PDF/UA-1 finishing step's share of P1's render (issue 19); it is inside the figures above."""
+    """The PDF/UA-1 finishing step's share of P1's render; it is inside the figures above."""
     f = pdf_bench.bench_finish(pdf_bench.p1_document(), runs=8 if quick else 20)
     return (
         "PDF/UA-1 finishing step (pikepdf), P1's summary",
@@ -122,6 +121,41 @@ def finish_row(pdf_bench: Any, quick: bool) -> Row:
         f"{f['finish_median_ms']:.0f} ms median, {f['share']:.0%} of a {f['render_median_ms']:.0f} ms render",
         "info",
     )
+
+
+PEER_FALLBACK: list[Row] = [
+    ("P1 summary vs Chromium print of the same HTML, CPU", "<= 2.5x", "", ""),
+    ("P3 summary vs Chromium print of the same HTML, CPU", "(no goal)", "", ""),
+    ("every-question-at-maximum summary vs Chromium, CPU", "<= 4x", "", ""),
+    ("every-question-at-maximum vs P1, our renderer", "<= 1.6x", "", ""),
+]
+
+
+def peer_rows(quick: bool) -> list[Row]:
+    """Our renderer against Chromium printing the same summary HTML (bench.peer)."""
+    from bench import peer
+
+    r = peer.bench_peer(rounds=2, renders=3 if quick else 6)
+
+    def measured(name: str) -> str:
+        f = r[name]
+        return (
+            f"{f['cpu_ratio']:.2f}x CPU, {f['time_ratio']:.2f}x time ({f['ours_cpu']:.0f} vs"
+            f" {f['peer_cpu']:.0f} ms CPU, {f['ours_ms']:.0f} vs {f['peer_ms']:.0f} ms)"
+        )
+
+    goals = r["goals"]
+    return [
+        (PEER_FALLBACK[0][0], f"<= {peer.GOAL_P1_CPU:g}x", measured("P1"), _verdict(goals["p1_cpu"])),
+        (PEER_FALLBACK[1][0], "(no goal)", measured("P3"), "info"),
+        (PEER_FALLBACK[2][0], f"<= {peer.GOAL_MAX_CPU:g}x", measured("max"), _verdict(goals["max_cpu"])),
+        (
+            PEER_FALLBACK[3][0],
+            f"<= {peer.GOAL_MAX_VS_P1:g}x",
+            f"{r['max_vs_p1']:.2f}x CPU",
+            _verdict(goals["max_vs_p1"]),
+        ),
+    ]
 
 
 REAL_PDF_FALLBACK: list[Row] = [("PDF of P1's real summary, GET /report.pdf", "<= 250 ms", "", "")]
@@ -160,9 +194,36 @@ def pages_rows(quick: bool) -> list[Row]:
     ]
 
 
+RESULTS_FALLBACK: list[Row] = [
+    ("GET /results (full set) req/s vs plain page, same size", ">= 0.6x", "", ""),
+    ("section POST req/s vs plain page of the section's size", "(no goal)", "", ""),
+]
+
+
+def results_rows(quick: bool) -> list[Row]:
+    r = pages_bench.bench_results(seconds=4 if quick else 8)
+    rps = r["rps"]
+    return [
+        (
+            "GET /results (full set) req/s vs plain page, same size",
+            f">= {pages_bench.GOAL_RESULTS_RATIO:g}x",
+            f"{r['ratio']:.2f}x ({rps['results']:,.0f} vs {rps['results_plain']:,.0f} req/s, {r['bytes']:,} B"
+            f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'})",
+            _verdict(r["goal_met"]),
+        ),
+        (
+            "section POST req/s vs plain page of the section's size",
+            "(no goal)",
+            f"{r['post_ratio']:.2f}x ({rps['post']:,.0f} vs {rps['post_plain']:,.0f} req/s)",
+            "info",
+        ),
+    ]
+
+
 ASSESS_FALLBACK: list[Row] = [
     ("assess(), full answer set, one core", ">= 2,000/s", "", ""),
     ("parse_answers + assess, full answer set", "(no goal)", "", ""),
+    ("assess() vs generated plain Python, worst set", "<= 2.5x", "", ""),
 ]
 
 
@@ -183,10 +244,29 @@ def assess_rows(quick: bool) -> list[Row]:
             f"{r['full_parse_assess_per_s']:,.0f}/s",
             "info",
         ),
+        native_row(quick),
     ]
 
 
-STARTUP_FALLBACK: list[Row] = [("load + check questions.yaml at start-up", "<= 150 ms", "", "")]
+def native_row(quick: bool) -> Row:
+    """assess() against the straight-line Python generated from the same expressions."""
+    r = assess_bench.bench_native(seconds=0.4 if quick else 1.0)
+    sets = ", ".join(f"{row['set']} {row['assess_us']:.0f} vs {row['native_us']:.0f} us" for row in r["rows"])
+    return (
+        "assess() vs generated plain Python, worst set",
+        f"<= {assess_bench.GOAL_NATIVE_RATIO:g}x",
+        f"{r['worst_ratio']:.2f}x ({sets}; CPU, interleaved twice)",
+        _verdict(r["goal_met"]),
+    )
+
+
+STARTUP_FALLBACK: list[Row] = [
+    ("load + check questions.yaml at start-up", "<= 150 ms", "", ""),
+    *[
+        (f"load + check at {times}x today's rules", f"<= {goal:g} ms", "", "")
+        for times, goal in startup_bench.SCALED_GOALS_MS.items()
+    ],
+]
 
 
 def startup_rows(quick: bool) -> list[Row]:
@@ -198,7 +278,16 @@ def startup_rows(quick: bool) -> list[Row]:
             f"{r['cold_load_median_ms']:.0f} ms fresh process ({r['warm_median_ms']:.0f} ms warm;"
             f" domain import {r['cold_import_median_ms']:.0f} ms)",
             _verdict(r["goal_met"]),
-        )
+        ),
+        *[
+            (
+                f"load + check at {times}x today's rules",
+                f"<= {row['goal_ms']:g} ms",
+                f"{row['cold_load_median_ms']:.0f} ms fresh process ({row['rules']} rules)",
+                _verdict(row["goal_met"]),
+            )
+            for times, row in r["scaled"].items()
+        ],
     ]
 
 
@@ -215,18 +304,25 @@ def table(rows: list[Row]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="DESIGN 8 goals vs measured")
+    parser = argparse.ArgumentParser(prog="python -m bench", description="goals vs measured")
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test, not a record)")
-    parser.add_argument("--skip", action="append", default=[], choices=["pdf", "pages", "assess", "startup"])
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["pdf", "peer", "pages", "assess", "startup"]
+    )
     args = parser.parse_args(argv)
     about = machine()
     rows: list[Row] = []
     if "pdf" not in args.skip:
         rows += _guard("PDF (bench.pdf)", lambda: pdf_rows(args.quick), PDF_FALLBACK)
+    if "pdf" not in args.skip and "peer" not in args.skip:
+        rows += _guard("PDF vs Chromium (bench.peer)", lambda: peer_rows(args.quick), PEER_FALLBACK)
     if "pdf" not in args.skip:
         rows += _guard("real summary PDF (gunicorn)", lambda: real_pdf_rows(args.quick), REAL_PDF_FALLBACK)
     if "pages" not in args.skip:
         rows += _guard("pages (gunicorn + wrk)", lambda: pages_rows(args.quick), PAGES_FALLBACK)
+        rows += _guard(
+            "results and POST (gunicorn + wrk)", lambda: results_rows(args.quick), RESULTS_FALLBACK
+        )
     if "assess" not in args.skip:
         rows += _guard("assess()", lambda: assess_rows(args.quick), ASSESS_FALLBACK)
     if "startup" not in args.skip:

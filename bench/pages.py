@@ -1,11 +1,11 @@
-"""Question-page throughput (DESIGN 8: >= 0.8x a plain Jinja page of the same size, same gunicorn).
+"""Question-page throughput (goal: >= 0.8x a plain Jinja page of the same size, same gunicorn).
 
 One gunicorn (2 workers, the project's config) serves `bench.plain_app:app`: the real app with an
 extra bench-only route, /bench/plain, rendering a plain Jinja template padded to the question
 page's exact size, and beside it a bare Flask app serving the same plain page under /plain. A
 session is filled through the real forms (P1's first two sections), then wrk measures, in turn and
 on 127.0.0.1 only: GET /q/symptoms with that session's cookie, our app's plain page with the same
-cookie (DESIGN 8's reference: same app, session, headers and CSRF set-up, so the ratio is what the
+cookie (the reference of docs/design.md: same app, session, headers and CSRF set-up, so the ratio is what the
 questionnaire logic adds), and the bare Flask page (Flask's floor, for comparison).
 Run ``python -m bench.pages``.
 """
@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import re
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from pypdf import PdfReader
 
@@ -28,6 +32,7 @@ from bench.assess import answer_sets
 from bench.assess import questionnaire
 from tests.app_server import Client
 from tests.app_server import cpu_ticks
+from tests.app_server import csrf_token
 from tests.app_server import fill_questionnaire
 from tests.app_server import gunicorn
 
@@ -40,7 +45,7 @@ STOP_BEFORE = "bowel"
 
 
 def wrk(
-    url: str, *, seconds: int, threads: int = 2, connections: int = 16, cookie: str = ""
+    url: str, *, seconds: int, threads: int = 2, connections: int = 16, cookie: str = "", script: str = ""
 ) -> dict[str, Any]:
     """Run wrk against a loopback URL; return requests/s, latency and error counts."""
     if not url.startswith("http://127.0.0.1:"):
@@ -49,6 +54,8 @@ def wrk(
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    if script:
+        cmd += ["-s", script]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -68,7 +75,7 @@ def wrk(
 def bench_pages(seconds: int = 10, rounds: int = 1, warmup: int = 2, recycle: bool = False) -> dict[str, Any]:
     """Measure the question page and two plain pages of equal size; return rates and ratios.
 
-    `ratio` (DESIGN 8's goal) compares the question page with the plain page served by our own app
+    `ratio` (the goal in docs/design.md) compares the question page with the plain page served by our own app
     with the same session cookie; `bare_ratio` compares it with the plain page of a bare Flask app.
     """
     if shutil.which("wrk") is None:
@@ -131,6 +138,79 @@ def bench_pages(seconds: int = 10, rounds: int = 1, warmup: int = 2, recycle: bo
         "errors": bad,
         "workers": len(pids_after),
         "goal_met": ratio >= GOAL_RATIO and bad == 0,
+    }
+
+
+GOAL_RESULTS_RATIO = 0.6
+POST_SECTION = "symptoms"
+
+
+def bench_results(
+    seconds: int = 10, rounds: int = 2, warmup: int = 2, recycle: bool = False
+) -> dict[str, Any]:
+    """GET /results with the full answer set, and a section POST, each against a plain page.
+
+    The shipped gunicorn configuration, except that worker recycling is off unless `recycle`: a
+    recycled worker boots for about 3 s (issue 18 item 3, another change), which this row would
+    otherwise measure instead of the page. The plain page is our app's, padded to
+    the size of the page compared with it, requested with the same session cookie. The POST sends
+    the section's answers again with the session's CSRF token (wrk cannot follow the redirect, so
+    it times the save and the 302 alone); its plain page is the size of the section's own page.
+    """
+    if shutil.which("wrk") is None:
+        msg = "wrk is not installed (make bench installs it)"
+        raise RuntimeError(msg)
+    q = questionnaire()
+    answers = answer_sets(q)["full"]
+    section_ids = {s.id: [qq.id for qq in s.questions] for s in q.sections}
+    extra = [] if recycle else ["--max-requests", "0"]
+    with (
+        gunicorn("bench.plain_app:app", workers=2, extra_args=extra) as server,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        client = Client(server.base_url)
+        fill_questionnaire(client, answers, section_ids)
+        results = client.get("/results")
+        if results.status != 200 or results.path != "/results":
+            msg = f"GET /results with the full set gave {results.status} at {results.path}"
+            raise RuntimeError(msg)
+        section = client.get(f"/q/{POST_SECTION}")
+        fields = [("csrf_token", csrf_token(section.text))]
+        fields += [(qid, v) for qid in section_ids[POST_SECTION] if qid in answers for v in answers[qid]]
+        check = client.post_form(f"/q/{POST_SECTION}", fields)
+        if check.status != 200 or check.path == f"/q/{POST_SECTION}":
+            msg = f"POST /q/{POST_SECTION} gave {check.status} at {check.path}"
+            raise RuntimeError(msg)
+        cookie = client.cookie_header()
+        lua = Path(folder) / "post.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f"wrk.body = {json.dumps(urlencode(fields))}\n",
+            encoding="utf-8",
+        )
+        targets = {
+            "results": (server.base_url + "/results", ""),
+            "results_plain": (f"{server.base_url}{APP_PLAIN_PATH}?bytes={len(results.body)}", ""),
+            "post": (f"{server.base_url}/q/{POST_SECTION}", str(lua)),
+            "post_plain": (f"{server.base_url}{APP_PLAIN_PATH}?bytes={len(section.body)}", ""),
+        }
+        for url, script in targets.values():
+            wrk(url, seconds=warmup, cookie=cookie, script=script)
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+        for _ in range(rounds):  # interleaved, so each sees the same share of the shared cores
+            for name, (url, script) in targets.items():
+                runs[name].append(wrk(url, seconds=seconds, cookie=cookie, script=script))
+    rps = {name: sum(r["rps"] for r in measured) / rounds for name, measured in runs.items()}
+    bad = sum(r["non_2xx"] + r["socket_errors"] for measured in runs.values() for r in measured)
+    ratio = rps["results"] / rps["results_plain"] if rps["results_plain"] else 0.0
+    return {
+        "bytes": len(results.body),
+        "rps": rps,
+        "ratio": ratio,
+        "post_ratio": rps["post"] / rps["post_plain"] if rps["post_plain"] else 0.0,
+        "errors": bad,
+        "goal_met": ratio >= GOAL_RESULTS_RATIO and bad == 0,
     }
 
 

@@ -1,7 +1,7 @@
-"""PDF benchmark (DESIGN 8): prepared renderer vs naive WeasyPrint, and memory over many renders.
+"""PDF benchmark (goals in docs/design.md): prepared renderer vs naive WeasyPrint, memory.
 
 Run ``python -m bench.pdf`` from the repository root. Timings are compared only as ratios measured
-in the same run, because this VM's second core comes and goes (DESIGN 9).
+in the same run, because this VM's second core comes and goes (docs/design.md).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ GOAL_MEDIAN_MS = 250.0
 GOAL_RATIO = 0.7
 GOAL_RSS_GROWTH_MB = 10.0
 BLOCK = 6  # consecutive renders per side before switching
+
 
 def p1_document(completed: dt.date | None = None) -> SummaryDocument:
     """P1's real summary document: the bundled questionnaire, her case file and the app's template."""

@@ -5,7 +5,7 @@ Two plain Jinja pages, both padded to exactly N bytes, both rendering the same c
 - `GET /bench/plain?bytes=N` is a route added here to the real app (made by `create_app()` in
   wsgi.py), so it goes through the same encrypted session interface, security headers, CSRF set-up,
   context processors and request hooks as the question page, and the benchmark requests it with
-  the same session cookie. This is DESIGN 8's reference: the ratio then measures what the
+  the same session cookie. This is the reference of docs/design.md: the ratio then measures what the
   questionnaire logic adds, not Flask's baseline.
 - `GET /plain/page?bytes=N` is served by a bare Flask app mounted beside ours (no session, no
   CSRF, no headers): Flask's own floor, shown for comparison.

@@ -13,10 +13,20 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from typing import Any
 
 from rule_engine import ast as re_ast
+
+from assessment.domain.model import QuestionType
+from assessment.domain.model import Urgency
+
+if TYPE_CHECKING:
+    from assessment.domain.expressions import Expression
+    from assessment.domain.model import Questionnaire
 
 Env = Mapping[str, Any]
 Fn = Callable[[Env], Any]
@@ -59,6 +69,15 @@ def number(value: Any) -> Any:
     return value
 
 
+def as_decimal(value: Any) -> Decimal:
+    """Turn a number that rule-engine returned into a Decimal."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    return Decimal(str(value))
+
+
 def _compile(node: Any) -> Fn:
     if isinstance(node, re_ast.LiteralExpressionBase) and not isinstance(node, re_ast.ArrayExpression):
         if isinstance(
@@ -74,6 +93,9 @@ def _compile(node: Any) -> Fn:
             return lambda env: value
         raise _Unsupported
     if isinstance(node, re_ast.ArrayExpression):
+        if all(isinstance(item, re_ast.StringExpression) for item in node.value):
+            constant = tuple(item.value for item in node.value)  # built once, not per call
+            return lambda env: constant
         items = [_compile(item) for item in node.value]
         return lambda env: tuple(item(env) for item in items)
     if isinstance(node, re_ast.GetAttributeExpression):
@@ -151,3 +173,341 @@ def _call(node: Any) -> Fn:
         raise _Unsupported
     arguments = [_compile(argument) for argument in node.arguments]
     return lambda env: builtin(*(argument(env) for argument in arguments))
+
+
+# -- Python source for the whole questionnaire ----------------------------------------------------
+#
+# The closures above still cost a Python call per tree node. assess() instead runs one function
+# generated per questionnaire: every visible_if, formula, condition and variant inlined as a plain
+# Python expression over local variables, in file order. Only text this module writes ever reaches
+# compile(): operators, parentheses, keywords and names it makes up itself (a3, c1, _k7). Every
+# value an author wrote (texts, numbers, question ids) is passed in as a constant of the
+# function's namespace, never pasted into the source, and names come from the checked tree's
+# structure; so nothing in questions.yaml can change what the generated code does beyond the
+# expression the checker already accepted. The namespace has no builtins.
+
+_OPERATORS = {
+    "eq": "==",
+    "ne": "!=",
+    "gt": ">",
+    "ge": ">=",
+    "lt": "<",
+    "le": "<=",
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "tdiv": "/",
+    "fdiv": "//",
+    "mod": "%",
+}
+
+Ref = Callable[[str, str], str]
+"""Return the Python name holding namespace.name (such as 'a3' for answers.age)."""
+
+
+class Emitter:
+    """Write Python expressions for checked trees, collecting the constants they use."""
+
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {"_Decimal": Decimal, "_len": len}
+        self._temps = 0
+
+    def constant(self, value: Any) -> str:
+        """Return the name of a new constant holding value."""
+        name = f"_k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def temp(self) -> str:
+        """Return a fresh local name for an intermediate value."""
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def source(self, node: Any, ref: Ref, truth: bool = False) -> str:
+        """Return a parenthesised Python expression equal to the tree; raise _Unsupported if not.
+
+        With truth=True only the result's truth value is kept (a condition), which lets 'a or b
+        or c' stay one Python expression instead of a bool() call per operator.
+        """
+        if truth and isinstance(node, re_ast.LogicExpression) and node.type in ("and", "or"):
+            return self._logic(node, ref)
+        return self._emit(node, ref)
+
+    def _logic(self, node: Any, ref: Ref) -> str:
+        """'and'/'or' whose value is only tested for truth: operands need no bool() of their own."""
+        sides = []
+        for side in (node.left, node.right):
+            if isinstance(side, re_ast.LogicExpression) and side.type in ("and", "or"):
+                sides.append(self._logic(side, ref))
+            else:
+                sides.append(self._emit(side, ref))
+        return f"({sides[0]} {node.type} {sides[1]})"
+
+    def _emit(self, node: Any, ref: Ref) -> str:
+        if isinstance(node, re_ast.ArrayExpression):
+            if all(isinstance(item, re_ast.StringExpression) for item in node.value):
+                return self.constant(tuple(item.value for item in node.value))  # built once, not per call
+            items = [self._emit(item, ref) for item in node.value]
+            return "(" + "".join(f"{item}, " for item in items) + ")"
+        if isinstance(node, re_ast.LiteralExpressionBase):
+            literals = (re_ast.StringExpression, re_ast.FloatExpression, re_ast.BooleanExpression)
+            if isinstance(node, (*literals, re_ast.NullExpression)):
+                return self.constant(node.value)
+            raise _Unsupported
+        if isinstance(node, re_ast.GetAttributeExpression):
+            return self._attribute(node, ref)
+        if isinstance(node, re_ast.LogicExpression):
+            if node.type not in ("and", "or"):
+                raise _Unsupported
+            return f"_bool{self._logic(node, ref)}"
+        if isinstance(node, re_ast.ComparisonExpression) and node.type in _COMPARE:
+            return f"({self._emit(node.left, ref)} {_OPERATORS[node.type]} {self._emit(node.right, ref)})"
+        if isinstance(node, re_ast.ContainsExpression):
+            return f"({self._emit(node.member, ref)} in {self._emit(node.container, ref)})"
+        if isinstance(node, re_ast.CoalesceExpression):
+            temp = self.temp()
+            left, right = self._emit(node.left, ref), self._emit(node.right, ref)
+            return f"({temp} if ({temp} := {left}) is not None else {right})"
+        if isinstance(node, (re_ast.AddExpression, re_ast.SubtractExpression, re_ast.ArithmeticExpression)):
+            if node.type not in _ARITHMETIC:
+                raise _Unsupported
+            return f"({self._emit(node.left, ref)} {_OPERATORS[node.type]} {self._emit(node.right, ref)})"
+        if isinstance(node, re_ast.TernaryExpression):
+            condition = self._emit(node.condition, ref)
+            if_true, if_false = self._emit(node.case_true, ref), self._emit(node.case_false, ref)
+            return f"({if_true} if {condition} else {if_false})"
+        if isinstance(node, re_ast.UnaryExpression):
+            if node.type == "not":
+                return f"(not {self.source(node.right, ref, truth=True)})"
+            if node.type == "uminus":
+                return f"(-{self._emit(node.right, ref)})"
+            raise _Unsupported
+        if isinstance(node, re_ast.FunctionCallExpression):
+            function = node.function
+            if not (isinstance(function, re_ast.SymbolExpression) and function.scope == "built-in"):
+                raise _Unsupported
+            builtin = _BUILTINS.get(function.name)
+            if builtin is None:
+                raise _Unsupported
+            arguments = ", ".join(self._emit(argument, ref) for argument in node.arguments)
+            return f"{self.constant(builtin)}({arguments})"
+        raise _Unsupported
+
+    def _attribute(self, node: Any, ref: Ref) -> str:
+        target = node.object
+        if not isinstance(target, re_ast.SymbolExpression):
+            inner = self._emit(target, ref)
+            if node.name == "is_empty":
+                return f"(_len({inner}) == 0)"
+            if node.name == "length":
+                return f"_Decimal(_len({inner}))"
+            raise _Unsupported
+        if target.scope is not None:
+            raise _Unsupported
+        return ref(target.name, node.name)
+
+
+class _Record:
+    """The record type rule-engine reads through its accessor (same shape as expressions.Record)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+
+
+Getter = Callable[[str, Any], Any]
+PathFlags = tuple[tuple[bool, ...], tuple[bool, ...]]
+RunResult = tuple[
+    dict[str, Any],  # the answers on the visible path, in questionnaire order
+    tuple[bool, ...],  # each section shown
+    tuple[bool, ...],  # each question shown
+    tuple[Any, ...],  # each question's value as expressions read it (None, () when hidden)
+    tuple[Any, ...],  # each scored question's points
+    tuple[Decimal, ...],  # each score's unrounded value
+    tuple[bool, ...],  # each rule's condition held
+    tuple[int, ...],  # the index of the variant used per rule (-1: none)
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A questionnaire's expressions as two generated functions: the visible path, and everything."""
+
+    source: str = field(repr=False)
+    path: Callable[[Getter], PathFlags] = field(repr=False)
+    run: Callable[[Getter], RunResult] = field(repr=False)
+    scored: tuple[str, ...] = ()
+
+
+_MISSING = object()
+
+
+class _Writer:
+    """Build the generated module's lines; names depend only on positions in the questionnaire."""
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self.q = questionnaire
+        self.emit = Emitter()
+        self.emit.constants.update(
+            {
+                "_bool": bool,
+                "_isinstance": isinstance,
+                "_int": int,
+                "_str": str,
+                "_tuple": tuple,
+                "_as_decimal": as_decimal,
+                "_M": _MISSING,
+                "_Record": _Record,
+            }
+        )
+        self.ids = list(questionnaire.questions)
+        self.index = {qid: i for i, qid in enumerate(self.ids)}
+        self.scored = [
+            q.id for q in questionnaire.questions.values() if any(o.score is not None for o in q.options)
+        ]
+        self.score_index = {s.id: i for i, s in enumerate(questionnaire.scores)}
+        self.rule_index = {r.id: i for i, r in enumerate(questionnaire.rules)}
+        self.level_index = {u.value: u.rank for u in Urgency}
+        self.scores_done = 0
+        self.rules_done = 0
+        self.points_done = False
+        self.levels_started = False
+
+    def ref(self, namespace: str, name: str) -> str:
+        """Local name of a value; None for one not worked out at this point (as the records gave)."""
+        if namespace == "answers" and name in self.index:
+            return f"a{self.index[name]}"
+        if namespace == "points" and self.points_done and name in self.index:
+            return f"p{self.index[name]}" if name in self.scored else "None"
+        if namespace == "scores" and self.score_index.get(name, self.scores_done) < self.scores_done:
+            return f"c{self.score_index[name]}"
+        if namespace == "rules" and self.rule_index.get(name, self.rules_done) < self.rules_done:
+            return f"r{self.rule_index[name]}"
+        if namespace == "levels" and name in self.level_index:
+            # l<k>: a rule above fired at level k or a more urgent one (kept up to date rule by rule).
+            return f"l{self.level_index[name]}"
+        return "None"
+
+    def expression(self, expr: Expression, truth: bool = True) -> str:
+        """Python text for a checked expression; rule-engine's evaluator for what has no translation."""
+        try:
+            return self.emit.source(expr.rule.statement.expression, self.ref, truth)
+        except _Unsupported:
+            return f"{self.emit.constant(expr.evaluate)}({self._env()})"
+
+    def _env(self) -> str:
+        """Python text building the records rule-engine would read, from the locals so far."""
+
+        def record(pairs: list[tuple[str, str]]) -> str:
+            items = ", ".join(f"{self.emit.constant(key)}: {name}" for key, name in pairs)
+            return f"_Record({{{items}}})"
+
+        spaces = {"answers": record([(qid, self.ref("answers", qid)) for qid in self.ids])}
+        if self.points_done:
+            spaces["points"] = record([(qid, self.ref("points", qid)) for qid in self.scored])
+        if self.scores_done or self.rules_done:
+            scores = self.q.scores[: self.scores_done]
+            spaces["scores"] = record([(s.id, self.ref("scores", s.id)) for s in scores])
+        if self.rules_done:
+            rules = self.q.rules[: self.rules_done]
+            spaces["rules"] = record([(r.id, self.ref("rules", r.id)) for r in rules])
+        if self.levels_started:
+            spaces["levels"] = record([(name, self.ref("levels", name)) for name in self.level_index])
+        return "{" + ", ".join(f"{self.emit.constant(k)}: {v}" for k, v in spaces.items()) + "}"
+
+    def visibility(self, keep_answers: bool) -> list[str]:
+        """Lines that work out the visible path, filling a<i> (and out) as questions show."""
+        lines = [
+            f"    a{i} = {'()' if q.type is QuestionType.MULTI else 'None'}"
+            for i, q in enumerate(self.q.questions.values())
+        ]
+        lines += [f"    q{i} = False" for i in range(len(self.ids))]
+        lines += [f"    s{i} = False" for i in range(len(self.q.sections))]
+        if keep_answers:
+            lines.append("    out = {}")
+        for number, section in enumerate(self.q.sections):
+            condition = "True" if section.visible_if is None else self.expression(section.visible_if)
+            lines.append(f"    if {condition}:")
+            shown = []
+            for question in section.questions:
+                i = self.index[question.id]
+                shown.append(f"q{i}")
+                condition = "True" if question.visible_if is None else self.expression(question.visible_if)
+                key = self.emit.constant(question.id)
+                if question.type is QuestionType.MULTI:
+                    value = "x if _isinstance(x, _tuple) else ()"
+                else:  # numbers are Decimals in rule-engine
+                    value = "_Decimal(x) if _isinstance(x, _int) and not _isinstance(x, _bool) else x"
+                lines += [
+                    f"        q{i} = {condition}",
+                    f"        if q{i}:",
+                    f"            x = get({key}, _M)",
+                    "            if x is not _M:",
+                    *([f"                out[{key}] = x"] if keep_answers else []),
+                    f"                a{i} = {value}",
+                ]
+            lines.append(f"        s{number} = {' or '.join(shown) if shown else 'False'}")
+        return lines
+
+    def flags(self) -> str:
+        sections = "".join(f"s{i}, " for i in range(len(self.q.sections)))
+        questions = "".join(f"q{i}, " for i in range(len(self.ids)))
+        return f"({sections}), ({questions})"
+
+    def source(self) -> str:
+        """The module: path(get) and run(get)."""
+        lines = ["def path(get):", *self.visibility(keep_answers=False), f"    return {self.flags()}", ""]
+        lines += ["def run(get):", *self.visibility(keep_answers=True)]
+        for qid in self.scored:
+            options: dict[str, Any] = {}
+            for option in self.q.questions[qid].options:
+                options.setdefault(option.value, option.score)
+            i = self.index[qid]
+            lines.append(
+                f"    p{i} = {self.emit.constant(options)}.get(a{i}) if _isinstance(a{i}, _str) else None"
+            )
+        self.points_done = True
+        for number, score in enumerate(self.q.scores):
+            lines.append(f"    c{number} = _as_decimal({self.expression(score.formula, truth=False)})")
+            self.scores_done = number + 1
+        lines += [f"    l{rank} = False" for rank in self.level_index.values()]
+        self.levels_started = True
+        for number, rule in enumerate(self.q.rules):
+            lines += [f"    r{number} = _bool({self.expression(rule.when)})", f"    m{number} = -1"]
+            if rule.variants:
+                lines.append(f"    if r{number}:")
+                for index, variant in enumerate(rule.variants):
+                    keyword = "if" if index == 0 else "elif"
+                    lines += [
+                        f"        {keyword} {self.expression(variant.when)}:",
+                        f"            m{number} = {index}",
+                    ]
+            # The level this rule ended at (its matched variant's, else its own), by rank.
+            ranks = (rule.urgency.rank, *((v.urgency or rule.urgency).rank for v in rule.variants))
+            lines.append(f"    if r{number}:")
+            lines.append(f"        k = {self.emit.constant(ranks)}[m{number} + 1]")
+            lines += [f"        l{rank} = l{rank} or k <= {rank}" for rank in self.level_index.values()]
+            self.rules_done = number + 1
+
+        def row(prefix: str, names: list[str] | range) -> str:
+            return "(" + "".join(f"{prefix}{name}, " for name in names) + ")"
+
+        points = "(" + "".join(f"p{self.index[qid]}, " for qid in self.scored) + ")"
+        lines.append(
+            f"    return out, {self.flags()}, {row('a', range(len(self.ids)))}, {points}, "
+            f"{row('c', range(len(self.q.scores)))}, {row('r', range(len(self.q.rules)))}, "
+            f"{row('m', range(len(self.q.rules)))}"
+        )
+        return "\n".join(lines) + "\n"
+
+
+def build_plan(questionnaire: Questionnaire) -> Plan:
+    """Generate, compile and return the questionnaire's plan."""
+    writer = _Writer(questionnaire)
+    source = writer.source()
+    namespace: dict[str, Any] = {**writer.emit.constants, "__builtins__": {}}
+    # Safe to run: the source is text this module wrote from the checked trees alone (see above);
+    # every author-written value is a constant in the namespace, which has no builtins.
+    exec(compile(source, f"<plan of {questionnaire.meta.id}>", "exec"), namespace)
+    return Plan(source, namespace["path"], namespace["run"], tuple(writer.scored))

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from decimal import Decimal
 from typing import Any
 
 import rule_engine
@@ -16,6 +15,7 @@ from rule_engine import ast as re_ast
 from rule_engine import errors as re_errors
 
 from assessment.domain.compiled import Fn
+from assessment.domain.compiled import as_decimal as as_decimal  # re-exported: it lived here
 from assessment.domain.compiled import compile_tree
 from assessment.domain.model import Question
 from assessment.domain.model import QuestionType
@@ -170,16 +170,28 @@ def compile_expression(source: object, schema: Schema) -> Expression:
 
 
 def _split(node: Any) -> Part | None:
-    """Compile the tree into parts split at and/or; None when the compiler cannot translate it."""
-    fn = compile_tree(node)
-    if fn is None:
-        return None
-    reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
+    """Compile the tree into parts split at and/or; None when the compiler cannot translate it.
+
+    Built bottom-up, so each node is compiled and walked once (recompiling every subtree at each
+    level made load time grow with the square of a condition's length).
+    """
     if isinstance(node, re_ast.LogicExpression) and node.type in ("and", "or"):
         left, right = _split(node.left), _split(node.right)
         if left is not None and right is not None:
-            return Part(node.type, fn, reads, (left, right))
-    return Part("leaf", fn, reads)
+            reads = tuple(dict.fromkeys(left.reads + right.reads))
+            return Part(node.type, _join(node.type, left.fn, right.fn), reads, (left, right))
+    leaf = compile_tree(node)
+    if leaf is None:
+        return None
+    reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
+    return Part("leaf", leaf, reads)
+
+
+def _join(kind: str, left: Fn, right: Fn) -> Fn:
+    """The closure compile_tree makes for 'left and right' or 'left or right'."""
+    if kind == "and":
+        return lambda env: bool(left(env) and right(env))
+    return lambda env: bool(left(env) or right(env))
 
 
 def _unknown_name(exc: re_errors.AttributeResolutionError, schema: Schema) -> str:
@@ -287,12 +299,3 @@ def _check_literal(question: Question, literal: Any) -> None:
             f"number {literal.value}"
         )
         raise ExpressionProblem(message)
-
-
-def as_decimal(value: Any) -> Decimal:
-    """Turn a number that rule-engine returned into a Decimal."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        return Decimal(int(value))
-    return Decimal(str(value))

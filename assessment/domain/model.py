@@ -255,7 +255,8 @@ class Source:
     url: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+# weakref_slot: per-questionnaire caches (scoring) hold it weakly, so a dropped one is freed.
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Questionnaire:
     """The whole checked questionnaire: sections, scores, rules and the guidance they point to."""
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+from functools import partial
+from itertools import compress
 from typing import Any
 
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
+from assessment.domain.compiled import Getter
+from assessment.domain.compiled import Plan
+from assessment.domain.compiled import build_plan
 from assessment.domain.compiled import number
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
-from assessment.domain.expressions import as_decimal
 from assessment.domain.model import ACT_SOON
 from assessment.domain.model import Band
 from assessment.domain.model import Question
@@ -89,7 +95,12 @@ class FiredRule:
     rule: Rule
     urgency: Urgency
     message: str
-    why: tuple[Why, ...]
+    context: _Context | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def why(self) -> tuple[Why, ...]:
+        """The answers and scores the rule read, with labels and values: built on first use, once."""
+        return self.context.why(self.rule) if self.context is not None else ()
 
     @property
     def id(self) -> str:
@@ -137,8 +148,8 @@ class Assessment:
     @property
     def held_back_rules(self) -> tuple[FiredRule, ...]:
         """Return the fired rules not shown while emergency advice applies."""
-        shown = set(self.shown_rules)
-        return tuple(r for r in self.rules if r not in shown)
+        shown = {id(r) for r in self.shown_rules}  # identity: hashing a FiredRule hashes its Rule
+        return tuple(r for r in self.rules if id(r) not in shown)
 
     def score(self, score_id: str) -> ScoreResult | None:
         """Return one score result by id."""
@@ -176,88 +187,206 @@ def _points(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) ->
     return points
 
 
-_BLANK_RECORDS: dict[int, tuple[Questionnaire, dict[str, Any]]] = {}
+# Keyed by id() but holding the questionnaire only weakly: its entry goes when it does, so a
+# reloaded questionnaire (tests, `flask check`) never keeps the old one alive.
+_PREPARED: dict[int, tuple[weakref.ref[Questionnaire], _Prepared]] = {}
 
 
-def _blank_record(questionnaire: Questionnaire) -> dict[str, Any]:
-    """A fresh copy of the all-missing answer record (built once per questionnaire, copied per call)."""
-    found = _BLANK_RECORDS.get(id(questionnaire))
-    if found is None or found[0] is not questionnaire:
-        found = _BLANK_RECORDS[id(questionnaire)] = (questionnaire, _answer_record(questionnaire, {}))
-    return dict(found[1])
+def _forget(
+    ref: weakref.ref[Questionnaire],
+    key: int,
+    cache: dict[int, tuple[weakref.ref[Questionnaire], _Prepared]] = _PREPARED,
+) -> None:
+    """Drop a dead questionnaire's entry (only if it is still that questionnaire's).
+
+    The cache comes in as a default so the callback still works at interpreter exit, when module
+    globals may already be gone.
+    """
+    found = cache.get(key)
+    if found is not None and found[0] is ref:
+        del cache[key]
+
+
+@dataclass(frozen=True, slots=True)
+class _ScoreStep:
+    """What rounding, clamping and banding one score needs, worked out once."""
+
+    score: Score
+    quantum: Decimal
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """Everything about a questionnaire that does not depend on the person, made once.
+
+    It must not refer to the questionnaire itself, or the cache would keep it alive.
+    """
+
+    plan: Plan
+    sections: tuple[Section, ...]
+    questions: tuple[Question, ...]
+    steps: tuple[_ScoreStep, ...]
+    score_by_id: Mapping[str, Score]
+    rule_index: Mapping[str, int]
+
+
+def prepare(questionnaire: Questionnaire) -> None:
+    """Generate the questionnaire's code now (start-up) rather than on the first assess()."""
+    _prepared(questionnaire)
+
+
+def _prepared(questionnaire: Questionnaire) -> _Prepared:
+    key = id(questionnaire)
+    found = _PREPARED.get(key)
+    if found is not None and found[0]() is questionnaire:
+        return found[1]
+    steps = tuple(
+        _ScoreStep(score, Decimal(1).scaleb(-score.decimals), score.bands) for score in questionnaire.scores
+    )
+    prepared = _Prepared(
+        build_plan(questionnaire),
+        questionnaire.sections,
+        tuple(questionnaire.questions.values()),
+        steps,
+        {score.id: score for score in questionnaire.scores},
+        {rule.id: index for index, rule in enumerate(questionnaire.rules)},
+    )
+    ref = weakref.ref(questionnaire, partial(_forget, key=key))  # no global lookups at exit
+    _PREPARED[key] = (ref, prepared)
+    return prepared
+
+
+def _getter(answers: Mapping[str, AnswerValue]) -> Getter:
+    # Answers.get is a Python method; its dict's own get is C, and is called once per question.
+    return answers.data.get if isinstance(answers, Answers) else answers.get
 
 
 def visible_path(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> VisiblePath:
     """Work out which sections and questions are shown; a hidden answer never counts later on."""
-    record = _blank_record(questionnaire)
-    env = {"answers": Record(record)}
-    sections: list[Section] = []
-    questions: list[Question] = []
-    for section in questionnaire.sections:
-        if section.visible_if is not None and not section.visible_if.matches(env):
-            continue
-        shown = []
-        for question in section.questions:
-            if question.visible_if is not None and not question.visible_if.matches(env):
-                continue
-            shown.append(question)
-            if question.id in answers:
-                record[question.id] = number(answers[question.id])
-        if shown:
-            sections.append(section)
-            questions.extend(shown)
-    return VisiblePath(tuple(sections), tuple(questions))
+    prepared = _prepared(questionnaire)
+    sections, questions = prepared.plan.path(_getter(answers))
+    return VisiblePath(
+        tuple(compress(prepared.sections, sections)), tuple(compress(prepared.questions, questions))
+    )
+
+
+_RANK = {urgency: urgency.rank for urgency in Urgency}
+
+
+def _rank(fired: FiredRule) -> int:
+    return _RANK[fired.urgency]
 
 
 def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> Assessment:
     """Score the answers on the visible path and pick the rules that apply, most urgent first."""
-    path = visible_path(questionnaire, answers)
-    visible = Answers({qid: answers[qid] for qid in path.question_ids if qid in answers})
-    score_values: dict[str, Decimal] = {}
-    env = {
-        "answers": Record(_answer_record(questionnaire, visible)),
-        "points": Record(_points(questionnaire, visible)),
-        "scores": Record(score_values),
-    }
+    prepared = _prepared(questionnaire)
+    shown, section_flags, question_flags, values, points, raws, held, variants = prepared.plan.run(
+        _getter(answers)
+    )
+    path = VisiblePath(
+        tuple(compress(prepared.sections, section_flags)), tuple(compress(prepared.questions, question_flags))
+    )
+    visible = Answers(shown)
     results = []
-    for score in questionnaire.scores:
-        raw = as_decimal(score.formula.evaluate(env))
-        score_values[score.id] = raw
-        value = round_half_up(raw, score.decimals)
-        value = min(max(value, score.minimum), score.maximum)
-        band = next((b for b in score.bands if b.contains(value)), None)
+    for step, raw in zip(prepared.steps, raws, strict=True):
+        score = step.score
+        value = raw.quantize(step.quantum, rounding=ROUND_HALF_UP)
+        if value < score.minimum:
+            value = score.minimum
+        elif value > score.maximum:
+            value = score.maximum
+        band = None
+        for candidate in step.bands:
+            if candidate.minimum <= value <= candidate.maximum:
+                band = candidate
+                break
         results.append(ScoreResult(score, value, raw, band))
-    fired_ids: dict[str, bool] = {}
-    reached = {level.value: False for level in Urgency}
-    env["rules"] = Record(fired_ids)
-    env["levels"] = Record(reached)
+    context = _Context(questionnaire, prepared, visible, values, points, raws, held, variants)
     fired = []
-    for rule in questionnaire.rules:
-        matched = rule.when.matches(env)
-        fired_ids[rule.id] = matched
+    for rule, matched, index in zip(questionnaire.rules, held, variants, strict=True):
         if matched:
-            fired.append(_fire(rule, env, questionnaire, visible, score_values))
-            for level in Urgency:
-                reached[level.value] = reached[level.value] or fired[-1].urgency.at_least(level)
-    fired.sort(key=lambda f: f.urgency.rank)  # stable: file order within an urgency
+            if index < 0:
+                fired.append(FiredRule(rule, rule.urgency, rule.message, context))
+            else:
+                variant = rule.variants[index]
+                urgency, message = variant.urgency or rule.urgency, variant.message or rule.message
+                fired.append(FiredRule(rule, urgency, message, context))
+    fired.sort(key=_rank)  # stable: file order within an urgency
     return Assessment(questionnaire, visible, path, tuple(results), tuple(fired))
 
 
-def _fire(
-    rule: Rule,
-    env: Mapping[str, Record],
-    questionnaire: Questionnaire,
-    answers: Answers,
-    scores: Mapping[str, Decimal],
-) -> FiredRule:
-    urgency, message, reads = rule.urgency, rule.message, list(rule.when.reads_that_held(env))
-    for variant in rule.variants:
-        if variant.when.matches(env):
-            urgency = variant.urgency or urgency
-            message = variant.message or message
-            reads.extend(variant.when.reads_that_held(env))
-            break
-    return FiredRule(rule, urgency, message, explain(reads, questionnaire, answers, scores))
+class _Context:
+    """What a fired rule needs to explain itself later: the records its condition read."""
+
+    __slots__ = (
+        "questionnaire",
+        "prepared",
+        "answers",
+        "values",
+        "points",
+        "raws",
+        "held",
+        "variants",
+        "_env",
+        "_why",
+    )
+
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        prepared: _Prepared,
+        answers: Answers,
+        values: tuple[Any, ...],
+        points: tuple[Any, ...],
+        raws: tuple[Decimal, ...],
+        held: tuple[bool, ...],
+        variants: tuple[int, ...],
+    ) -> None:
+        self.questionnaire, self.prepared, self.answers = questionnaire, prepared, answers
+        self.values, self.points = values, points
+        self.raws, self.held, self.variants = raws, held, variants
+        self._env: dict[str, Record] | None = None
+        self._why: dict[str, tuple[Why, ...]] = {}
+
+    def env(self) -> dict[str, Record]:
+        """The records the rules read, as assess() had them (rules read only rules above them)."""
+        if self._env is None:
+            prepared, questionnaire = self.prepared, self.questionnaire
+            fired = self._fired_levels()
+            self._env = {
+                "answers": Record(dict(zip(questionnaire.questions, self.values, strict=True))),
+                "points": Record(dict(zip(prepared.plan.scored, self.points, strict=True))),
+                "scores": Record(dict(zip(prepared.score_by_id, self.raws, strict=True))),
+                "rules": Record(
+                    {rule.id: held for rule, held in zip(questionnaire.rules, self.held, strict=True)}
+                ),
+                "levels": Record({u.value: any(f.at_least(u) for f in fired) for u in Urgency}),
+            }
+        return self._env
+
+    def _fired_levels(self) -> list[Urgency]:
+        """The level each fired rule ended at (its variant's, when one matched)."""
+        levels = []
+        for rule, held, index in zip(self.questionnaire.rules, self.held, self.variants, strict=True):
+            if held:
+                variant = rule.variants[index] if index >= 0 else None
+                levels.append(variant.urgency or rule.urgency if variant else rule.urgency)
+        return levels
+
+    def why(self, rule: Rule) -> tuple[Why, ...]:
+        """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
+        found = self._why.get(rule.id)
+        if found is None:
+            env = self.env()
+            reads = list(rule.when.reads_that_held(env))
+            index = self.variants[self.prepared.rule_index[rule.id]]
+            if index >= 0:
+                reads.extend(rule.variants[index].when.reads_that_held(env))
+            found = self._why[rule.id] = explain(
+                reads, self.questionnaire, self.answers, env["scores"].values
+            )
+        return found
 
 
 def explain(
@@ -268,7 +397,7 @@ def explain(
 ) -> tuple[Why, ...]:
     """List the answers and scores a fired rule read, with their labels and values."""
     out: dict[str, Why] = {}
-    score_by_id = {s.id: s for s in questionnaire.scores}
+    score_by_id = _prepared(questionnaire).score_by_id
     for ref in reads:
         # points.X explains itself through the answer to X.
         key = f"answers.{ref.name}" if ref.namespace == "points" else f"{ref.namespace}.{ref.name}"

@@ -1,4 +1,4 @@
-"""PDF/UA-1 finishing step on WeasyPrint 70's tagged PDF, with pikepdf (issue 19, DESIGN 7).
+"""PDF/UA-1 finishing step on WeasyPrint 70's tagged PDF, with pikepdf (issue 19).
 
 WeasyPrint writes a structure tree that a screen reader can use, but leaves three gaps that this
 step closes from the PDF's own structure, knowing nothing about our templates:

@@ -1,4 +1,4 @@
-"""JSON API (contract of DESIGN 5): no cookies, no CSRF, JSON in and out, never a 500."""
+"""JSON API (a contract: see docs/design.md): no cookies, no CSRF, JSON in and out, never a 500."""
 
 from __future__ import annotations
 

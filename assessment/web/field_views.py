@@ -10,7 +10,7 @@ inputs). Radio buttons and scales are pre-joined for each possible choice: a dic
 `compile_page` does the same for the page around the questions (questionnaire.py).
 
 Only the questionnaire's own text is prepared in memory: nothing about a person is kept between
-requests (DESIGN 6). Templates are read once, so an edited template shows after a restart, like
+requests (docs/design.md). Templates are read once, so an edited template shows after a restart, like
 an edited questions.yaml.
 """
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import Blueprint
+from flask import current_app
 from flask import render_template
 from werkzeug.wrappers import Response
 
@@ -14,6 +16,7 @@ from assessment.domain import FiredRule
 from assessment.domain import ScoreResult
 from assessment.domain import alarm_report
 from assessment.domain import assess
+from assessment.domain.model import Score
 from assessment.web import answers_store
 from assessment.web import flow
 
@@ -79,7 +82,7 @@ def results() -> Response | str:
         banner=banner,
         cards=cards,
         held_back=assessment.held_back_rules,
-        scores=[_score_view(result) for result in assessment.scores],
+        scores=[_score_view(result, _bands(result.score)) for result in assessment.scores],
         pages=questionnaire.guidance,
         title_of=_title_of,
     )
@@ -93,9 +96,33 @@ def _title_of(fired: FiredRule) -> str:
     return page.title if page else "Guidance"
 
 
-def _score_view(result: ScoreResult) -> ScoreView:
-    """Place a score's bands and value on a 0-100 scale for the inline SVG bar."""
+def _score_view(result: ScoreResult, bands: tuple[BandView, ...]) -> ScoreView:
+    """Place the person's value on the score's bar and mark the band it fell in."""
     score = result.score
+    span = score.maximum - score.minimum
+    index = next((i for i, band in enumerate(score.bands) if result.band is band), -1)
+    if index >= 0:
+        bands = (*bands[:index], dataclasses.replace(bands[index], current=True), *bands[index + 1 :])
+    marker = _percent(result.value - score.minimum, span)
+    return ScoreView(result, bands, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
+
+
+_BANDS_KEY = "gutcheck_band_views"
+
+
+def _bands(score: Score) -> tuple[BandView, ...]:
+    """Return a score's bands on a 0-100 scale, none marked current (made once per app and score).
+
+    Band geometry depends on the questionnaire only, so it is kept with the app that loaded it.
+    """
+    views: dict[str, tuple[BandView, ...]] = current_app.extensions.setdefault(_BANDS_KEY, {})
+    found = views.get(score.id)
+    if found is None:
+        found = views[score.id] = _band_views(score)
+    return found
+
+
+def _band_views(score: Score) -> tuple[BandView, ...]:
     span = score.maximum - score.minimum
     bands = []
     for index, band in enumerate(score.bands):
@@ -112,11 +139,10 @@ def _score_view(result: ScoreResult) -> ScoreView:
                 x=_fmt(start),
                 width=_fmt(max(end - start, Decimal(0))),
                 index=index,
-                current=result.band is band,
+                current=False,
             )
         )
-    marker = _percent(result.value - score.minimum, span)
-    return ScoreView(result, tuple(bands), _fmt(min(max(marker, Decimal(0)), Decimal(100))))
+    return tuple(bands)
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:

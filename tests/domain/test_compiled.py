@@ -1,25 +1,39 @@
-"""The compiled closures give exactly what rule-engine's own evaluator gives, for every expression."""
+"""The compiled closures and the generated plan give exactly what rule-engine's own evaluator gives."""
 
 from __future__ import annotations
 
+import io
+import tokenize
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 
 from assessment.config import ROOT
+from assessment.domain import Answers
 from assessment.domain import Questionnaire
+from assessment.domain import QuestionType
 from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import load_questionnaire
 from assessment.domain import parse_answers
+from assessment.domain import visible_path
+from assessment.domain.compiled import Emitter
+from assessment.domain.compiled import _Unsupported
+from assessment.domain.compiled import as_decimal
+from assessment.domain.compiled import build_plan
 from assessment.domain.expressions import Expression
 from assessment.domain.expressions import Record
 from assessment.domain.scoring import _answer_record
 from assessment.domain.scoring import _points
+from assessment.domain.scoring import explain
+from tests.casefiles import load_case
+from tests.casefiles import raw_of
+from tests.domain.test_scoring import MINI_Q
 from tests.domain.test_scoring import answer_strategy
 
 REAL = load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
@@ -61,8 +75,7 @@ def check_same(q: Questionnaire, answers: dict[str, Any]) -> None:
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_compiled_equals_rule_engine_on_every_case(path: Path) -> None:
     """Each worked case gives the same value through both evaluators, expression by expression."""
-    case = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw = {k: v if isinstance(v, list) else [v] for k, v in case["answers"].items()}
+    raw = raw_of(load_case(path)["answers"])
     check_same(REAL, dict(parse_answers(REAL, raw).answers))
 
 
@@ -71,3 +84,112 @@ def test_compiled_equals_rule_engine_on_every_case(path: Path) -> None:
 def test_compiled_equals_rule_engine_on_any_answers(answers: dict[str, Any]) -> None:
     """Random valid answer sets give the same values through both evaluators."""
     check_same(REAL, answers)
+
+
+# -- the generated plan that assess() runs --------------------------------------------------------
+
+
+def reference_assess(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """assess() as it was written before the plan: rule-engine's own evaluator, step by step."""
+    record: dict[str, Any] = {
+        qid: () if question.type is QuestionType.MULTI else None for qid, question in q.questions.items()
+    }
+    env: dict[str, Record] = {"answers": Record(record)}
+    shown: list[str] = []
+    for section in q.sections:
+        if section.visible_if is not None and not section.visible_if.rule.evaluate(env):
+            continue
+        for question in section.questions:
+            if question.visible_if is not None and not question.visible_if.rule.evaluate(env):
+                continue
+            shown.append(question.id)
+            if question.id in answers:
+                record[question.id] = _answer_record(q, {question.id: answers[question.id]})[question.id]
+    visible = {qid: answers[qid] for qid in shown if qid in answers}
+    env = {
+        "answers": Record(_answer_record(q, visible)),
+        "points": Record(_points(q, visible)),
+        "scores": Record(scores := {}),
+    }
+    for score in q.scores:
+        scores[score.id] = as_decimal(score.formula.rule.evaluate(env))
+    env["rules"] = Record(rules := {})
+    env["levels"] = Record(levels := {u.value: False for u in Urgency})
+    fired = []
+    for rule in q.rules:
+        rules[rule.id] = bool(rule.when.rule.evaluate(env))
+        if rules[rule.id]:
+            urgency, message = rule.urgency, rule.message
+            reads = list(rule.when.reads_that_held(env))
+            for variant in rule.variants:
+                if variant.when.rule.evaluate(env):
+                    urgency, message = variant.urgency or urgency, variant.message or message
+                    reads += variant.when.reads_that_held(env)
+                    break
+            why = explain(reads, q, Answers(visible), scores)
+            fired.append((rule.id, urgency, message, why))
+            for level in Urgency:
+                levels[level.value] = levels[level.value] or urgency.at_least(level)
+    return {"path": shown, "answers": visible, "scores": scores, "fired": fired}
+
+
+def check_plan(q: Questionnaire, answers: Mapping[str, Any]) -> None:
+    """assess() (the generated plan) gives what rule-engine gives: path, scores, rules, why."""
+    expected = reference_assess(q, answers)
+    result = assess(q, answers)
+    assert list(visible_path(q, answers).question_ids) == expected["path"]
+    assert list(result.path.question_ids) == expected["path"]
+    assert dict(result.answers) == expected["answers"]
+    assert list(result.answers) == list(expected["answers"])  # questionnaire order
+    assert {s.id: s.raw for s in result.scores} == expected["scores"]
+    fired = sorted(expected["fired"], key=lambda f: f[1].rank)
+    assert [(r.id, r.urgency, r.message, r.why) for r in result.rules] == fired
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_plan_equals_rule_engine_on_every_case(path: Path) -> None:
+    """Each worked case assesses the same through the plan and through rule-engine."""
+    raw = raw_of(load_case(path)["answers"])
+    check_plan(REAL, parse_answers(REAL, raw).answers)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer_strategy(REAL))
+def test_plan_equals_rule_engine_on_any_answers(answers: dict[str, Any]) -> None:
+    """Random valid answer sets (answered or not, each question) assess the same both ways."""
+    check_plan(REAL, answers)
+
+
+@settings(max_examples=100, deadline=None)
+@given(answer_strategy(MINI_Q))
+def test_plan_equals_rule_engine_on_the_mini_questionnaire(answers: dict[str, Any]) -> None:
+    """The same on the small fixture, whose conditions are denser."""
+    check_plan(MINI_Q, answers)
+
+
+def test_plan_falls_back_to_rule_engine_where_it_cannot_translate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An expression the generator does not know is evaluated by rule-engine, with the same results."""
+
+    def unsupported(self: Emitter, node: Any, ref: Any, truth: bool = False) -> str:
+        raise _Unsupported
+
+    monkeypatch.setattr(Emitter, "source", unsupported)
+    q = load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
+    plan = build_plan(q)
+    assert "_Record(" in plan.source  # every expression became a rule-engine call
+    for path in CASES:
+        raw = raw_of(load_case(path)["answers"])
+        check_plan(q, parse_answers(q, raw).answers)
+
+
+def test_generated_source_holds_no_text_from_the_questionnaire() -> None:
+    """What compile() sees is our own text: no string literals, and numbers only as variant indices
+    or level ranks."""
+    source = build_plan(REAL).source
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    assert [t.string for t in tokens if t.type == tokenize.STRING] == []
+    most_variants = max((len(r.variants) for r in REAL.rules), default=0)
+    numbers = {t.string for t in tokens if t.type == tokenize.NUMBER}
+    assert numbers <= {str(n) for n in range(max(most_variants + 1, len(Urgency)))}
+    names = {t.string for t in tokens if t.type == tokenize.NAME}
+    assert not names & set(REAL.questions), "question ids must not be pasted into the code"

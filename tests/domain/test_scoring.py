@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from decimal import Decimal
 
 from hypothesis import HealthCheck
@@ -13,6 +15,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import Urgency
 from assessment.domain import assess
+from assessment.domain import load_questionnaire
 from assessment.domain import visible_path
 from assessment.domain.scoring import round_half_up
 from tests.conftest import MINI
@@ -131,6 +134,7 @@ def test_hidden_answers_never_change_the_result(answers: dict[str, object], nois
     }
     one, other = assess(MINI_Q, answers), assess(MINI_Q, mixed)  # type: ignore[arg-type]
     assert (one.answers, one.scores, one.rules) == (other.answers, other.scores, other.rules)
+    assert [r.why for r in one.rules] == [r.why for r in other.rules]
 
 
 def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:
@@ -147,3 +151,14 @@ def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:
     fired = assess(real, parse_answers(real, raw).answers).fired("R01")
     assert fired is not None
     assert [w.value for w in fired.why] == ["Confusion, or unusual sleepiness"]
+
+
+def test_assessing_keeps_no_questionnaire_alive() -> None:
+    """Per-questionnaire caches must not hold a questionnaire the caller has dropped."""
+    questionnaire = load_questionnaire(MINI, MINI_GUIDANCE)
+    assess(questionnaire, ADULT)
+    visible_path(questionnaire, ADULT)
+    alive = weakref.ref(questionnaire)
+    del questionnaire
+    gc.collect()
+    assert alive() is None
