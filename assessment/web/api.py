@@ -14,9 +14,11 @@ from flask import url_for
 
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
+from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.web.levels import level_view
 from assessment.web.openapi import openapi_document
 from assessment.web.report import RETRY_AFTER_SECONDS
 from assessment.web.report import SummaryBusy
@@ -75,9 +77,22 @@ def read_answers() -> Assessment:
 def assessment_json(assessment: Assessment) -> dict[str, Any]:
     """Describe an assessment as the contract's JSON."""
     meta = assessment.questionnaire.meta
+    overall = level_view(assessment.urgency)
+    alarms = alarm_report(assessment)
     return {
         "questionnaire": {"id": meta.id, "version": meta.version},
         "urgency": assessment.urgency.value,
+        "time_frame": overall.time_frame_text,
+        "action": overall.action_text,
+        "safety_net": meta.safety_net,
+        "alarms": {
+            "features": [
+                {"question": f.question.id, "label": f.label, "answer": f.answer, "urgency": f.urgency.value}
+                for f in alarms.features
+            ],
+            "unanswered": [q.id for q in alarms.unanswered],
+            "none_reported": alarms.none_reported,
+        },
         "scores": [
             {
                 "id": s.id,
@@ -92,6 +107,7 @@ def assessment_json(assessment: Assessment) -> dict[str, Any]:
             {
                 "id": r.id,
                 "urgency": r.urgency.value,
+                "time_frame": level_view(r.urgency).time_frame_text,
                 "guidance": r.guidance,
                 "guidance_url": url_for("guidance.page", slug=r.guidance, _external=False),
                 "message": r.message,

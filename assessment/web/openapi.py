@@ -50,6 +50,33 @@ SCHEMAS: dict[str, Any] = {
         "required": ["label", "value"],
         "properties": {"label": {"type": "string"}, "value": {"type": "string"}},
     },
+    "Alarms": {
+        "type": "object",
+        "description": "Answers that questions.yaml declares alarm features, and alarm questions left blank.",
+        "required": ["features", "unanswered", "none_reported"],
+        "additionalProperties": False,
+        "properties": {
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["question", "label", "answer", "urgency"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "question": {"type": "string"},
+                        "label": {"type": "string"},
+                        "answer": {"type": "string"},
+                        "urgency": {"enum": URGENCIES},
+                    },
+                },
+            },
+            "unanswered": {"type": "array", "items": {"type": "string"}},
+            "none_reported": {
+                "type": "boolean",
+                "description": "True only when every alarm question on the path was answered, none an alarm.",
+            },
+        },
+    },
     "Score": {
         "type": "object",
         "required": ["id", "label", "value", "band", "unvalidated"],
@@ -63,10 +90,11 @@ SCHEMAS: dict[str, Any] = {
     },
     "FiredRule": {
         "type": "object",
-        "required": ["id", "urgency", "guidance", "guidance_url", "message", "why"],
+        "required": ["id", "urgency", "time_frame", "guidance", "guidance_url", "message", "why"],
         "properties": {
             "id": {"type": "string"},
             "urgency": {"enum": URGENCIES},
+            "time_frame": {"type": "string", "description": "The level's time-frame sentence."},
             "guidance": {"type": "string"},
             "guidance_url": {"type": "string"},
             "message": {"type": "string"},
@@ -75,14 +103,31 @@ SCHEMAS: dict[str, Any] = {
     },
     "Assessment": {
         "type": "object",
-        "required": ["questionnaire", "urgency", "scores", "rules", "path"],
+        "required": [
+            "questionnaire",
+            "urgency",
+            "time_frame",
+            "action",
+            "safety_net",
+            "alarms",
+            "scores",
+            "rules",
+            "path",
+        ],
         "properties": {
             "questionnaire": {
                 "type": "object",
                 "required": ["id", "version"],
                 "properties": {"id": {"type": "string"}, "version": {"type": "string"}},
             },
-            "urgency": {"enum": URGENCIES},
+            "urgency": {
+                "enum": URGENCIES,
+                "description": "The highest level among the fired rules (info when none fired).",
+            },
+            "time_frame": {"type": "string", "description": "The overall level's time-frame sentence."},
+            "action": {"type": "string", "description": "What to do, with the configured numbers."},
+            "safety_net": {"type": "string", "description": "When to get help sooner, whatever the level."},
+            "alarms": {"$ref": "#/components/schemas/Alarms"},
             "scores": {"type": "array", "items": {"$ref": "#/components/schemas/Score"}},
             "rules": {"type": "array", "items": {"$ref": "#/components/schemas/FiredRule"}},
             "path": {"type": "array", "items": {"type": "string"}},
