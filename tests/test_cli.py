@@ -92,3 +92,25 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
         "Configuration error: SECRET_KEY is not set: "
         "set GUTCHECK_SECRET_KEY (or SECRET_KEY) to a long random value."
     ]
+
+
+def test_check_refuses_a_rule_with_an_unknown_level() -> None:
+    """A level outside the five (a typo, or an old name) is refused with file, line and the five names."""
+    result = run(FLASK, "--app", "wsgi", "check", str(DATA / "invalid" / "rule_unknown_level.yaml"))
+    assert result.returncode == 1
+    assert (
+        "rule_unknown_level.yaml:36: rule 'R01': unknown urgency 'within_days'; "
+        "use one of emergency, urgent, soon, routine, info"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_refuses_an_alarm_declared_on_an_unknown_option() -> None:
+    """An alarm naming an option the question does not have would never fire: refused, with its line."""
+    result = run(FLASK, "--app", "wsgi", "check", str(DATA / "invalid" / "alarm_unknown_option.yaml"))
+    assert result.returncode == 1
+    assert (
+        "alarm_unknown_option.yaml:20: question 'sex': alarm names 'mael', "
+        "which is not one of its options (female, male)"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr

@@ -516,3 +516,27 @@ def test_the_watcher_sees_a_spooled_upload(watched_tempdir: tuple[Path, list[str
         assert opened, "the default request class should have opened a temporary file"
     finally:
         theirs.close()
+
+
+def test_a_file_from_before_crohns_and_colitis_were_split_asks_which(
+    client: FlaskClient, real: Questionnaire
+) -> None:
+    """An old file's "ibd" is not dropped in silence: the other answers are kept, the person is told
+    to choose which, and is taken to the page that asks."""
+    old = P1 | {"conditions": ["ibd", "liver"]}
+    response = upload(client, document(old, version="1.0.0"))
+    assert response.status_code == 302
+    health = real.questions["conditions"].section_id
+    assert response.headers["Location"] == f"/q/{health}"
+    assert stored(client)["conditions"] == ["liver"]
+    page = text(client.get(response.headers["Location"]))
+    said = " ".join(notices(page))
+    assert "Crohn's disease and ulcerative colitis are now two separate answers" in said
+    assert "Please choose which" in said
+
+
+def test_the_api_names_the_split_answer_too(client: FlaskClient) -> None:
+    """Through the API an old value gets the same plain message, not a generic one."""
+    response = client.post("/api/v1/assessments", json={"answers": P1 | {"conditions": ["ibd"]}})
+    assert response.status_code == 422
+    assert "two separate answers" in " ".join(response.get_json()["errors"]["conditions"])
