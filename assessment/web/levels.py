@@ -86,7 +86,7 @@ def emergency_numbers() -> tuple[EmergencyNumber, ...]:
 
 
 def _view(level: Level, numbers: tuple[EmergencyNumber, ...], urgent_care: str) -> LevelView:
-    html = {"emergency_numbers": _numbers_html(numbers), "urgent_care": escape(urgent_care)}
+    html = {"emergency_numbers": _numbers_html(numbers), "urgent_care": _linked_numbers(urgent_care)}
     text = {"emergency_numbers": numbers_text(numbers), "urgent_care": urgent_care}
     return LevelView(
         urgency=level.urgency,
@@ -115,3 +115,12 @@ def _numbers_html(numbers: tuple[EmergencyNumber, ...]) -> Markup:
     if len(parts) == 1:
         return parts[0]
     return Markup(", ").join(parts[:-1]) + Markup(" or ") + parts[-1]
+
+
+def _linked_numbers(text: str) -> Markup:
+    """Escape a setting's text and make each phone number in it (like 111) a tap-to-call link."""
+    parts = re.split(r"(?<![\w+])(\+?\d{3,15})(?!\w)", text)
+    out = Markup("")
+    for index, part in enumerate(parts):
+        out += Markup('<a class="tel" href="tel:{0}">{0}</a>').format(part) if index % 2 else escape(part)
+    return out

@@ -13,11 +13,14 @@ import yaml
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from tests.casefiles import load_case
 
 CASES = Path(__file__).parent.parent / "cases"
 PERSONAS = sorted(CASES.glob("p*_*.yaml"))
+ALL_CASES = sorted(CASES.glob("*.yaml"))
 
 
 def case(path: Path) -> dict[str, Any]:
@@ -154,3 +157,22 @@ def test_the_readme_example_request_works(client: FlaskClient) -> None:
     response = client.post("/api/v1/assessments", json=body)
     assert response.status_code == 200
     assert {s["id"]: s["value"] for s in response.get_json()["scores"]}["gsbi"] == 53
+
+
+@pytest.mark.parametrize("path", ALL_CASES, ids=[p.stem for p in ALL_CASES])
+def test_every_case_through_the_api_gives_its_levels_and_rules(client: FlaskClient, path: Path) -> None:
+    """Each worked case (one per rule and boundary) posted as JSON: its overall level, the rules that
+    must and must not fire, each rule's level and the level's time frame."""
+    data = load_case(path)
+    response = client.post("/api/v1/assessments", json={"answers": data["answers"]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["urgency"] == data["urgency"]
+    levels = client.application.extensions["questionnaire"].levels
+    assert body["time_frame"] == levels[Urgency(data["urgency"])].time_frame
+    fired = {r["id"]: r for r in body["rules"]}
+    assert set(data.get("fires", [])) <= set(fired), f"missing: {set(data.get('fires', [])) - set(fired)}"
+    assert not set(data.get("not_fires", [])) & set(fired)
+    for rule_id, urgency in data.get("urgencies", {}).items():
+        assert fired[rule_id]["urgency"] == urgency, rule_id
+        assert fired[rule_id]["time_frame"] == levels[Urgency(urgency)].time_frame

@@ -74,3 +74,4 @@ def test_banner_names_the_highest_level_among_the_cards(app: Flask, path: Path) 
     assert (NOTHING_URGENT in body) == (calm and not features)
     assert (MENTION in body) == (calm and bool(features))
     assert meta.safety_net.split(",")[0] in plain(body), "the safety net shows on every results page"
+    assert 'href="tel:999"' in body and 'href="tel:111"' in body, "with tap-to-call for now and today"

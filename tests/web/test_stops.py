@@ -176,3 +176,4 @@ def test_emergency_numbers_come_from_the_configuration() -> None:
 def test_unreadable_emergency_numbers_stop_start_up_with_a_clear_message() -> None:
     with pytest.raises(ConfigError, match="GUTCHECK_EMERGENCY_NUMBERS"):
         create_app({"TESTING": True, "SECRET_KEY": SECRET, "EMERGENCY_NUMBERS": "UK nine-nine-nine"})
+
