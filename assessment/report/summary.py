@@ -286,9 +286,9 @@ def _medicines(view: _View, row: MedicineRow) -> list[Medicine]:
     question = view.questions[row.question]
     value = view.answer(row.question)
     if value is None:
-        return [Medicine(question.summary_label, words=NOT_GIVEN)]
+        return [Medicine(question.summary_label, words=NOT_GIVEN, details_asked=False)]
     if question.type is QuestionType.TEXT:
-        return [Medicine(question.summary_label, words=str(value))]
+        return [Medicine(question.summary_label, words=str(value), details_asked=False)]
     chosen = value if isinstance(value, tuple) else (value,)
     taken = [v for v in chosen if isinstance(v, str) and v in row.taken]
     out = []
