@@ -22,6 +22,7 @@ from assessment.domain import assess
 from assessment.report.pdf import PDF_VARIANT
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import base_stylesheet
+from assessment.report.summary import AnswerDates
 from assessment.report.tagging import finish_pdf
 from assessment.web.report import SummaryDocument
 from assessment.web.report import summary_document
@@ -46,7 +47,7 @@ def p1_document(completed: dt.date | None = None) -> SummaryDocument:
         raise FileNotFoundError(msg)
     app = create_app({"SECRET_KEY": secrets.token_hex(32)})
     with app.test_request_context():
-        return summary_document(assess(q, parsed(q, raw)), completed or dt.date.today())
+        return summary_document(assess(q, parsed(q, raw)), AnswerDates(completed or dt.date.today()))
 
 
 def _rss_mb() -> float:

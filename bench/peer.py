@@ -26,6 +26,7 @@ from assessment.domain import QuestionType
 from assessment.domain import assess
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import base_stylesheet
+from assessment.report.summary import AnswerDates
 from assessment.web.report import SummaryDocument
 from assessment.web.report import summary_document
 from bench.assess import _CLOSING
@@ -72,7 +73,10 @@ def documents() -> dict[str, SummaryDocument]:
     app = create_app({"SECRET_KEY": secrets.token_hex(32)})
     today = dt.date.today()
     with app.test_request_context():
-        return {name: summary_document(assess(q, parsed(q, raw)), today) for name, raw in chosen.items()}
+        return {
+            name: summary_document(assess(q, parsed(q, raw)), AnswerDates(today))
+            for name, raw in chosen.items()
+        }
 
 
 def _children() -> dict[int, list[int]]:

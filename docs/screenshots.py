@@ -40,16 +40,22 @@ def main() -> None:
         page = browser.new_context(viewport=PHONE, accept_downloads=True).new_page()
         complete_flow(page, server.base_url, load_case("p3_linda"))
         page.screenshot(path=str(OUT / "results.png"))
-        _, pdf = download_pdf(page)
+        _, pdfs = download_pdf(page)
+        pdfs_by_name = {"p3": pdfs}
+        # P1 too: a calm case, so the README shows page 1 both with and without alarm features.
+        page = browser.new_context(viewport=PHONE, accept_downloads=True).new_page()
+        complete_flow(page, server.base_url, load_case("p1_emma"))
+        _, pdfs_by_name["p1"] = download_pdf(page)
         browser.close()
     with tempfile.TemporaryDirectory() as tmp:
-        pdf_path = Path(tmp) / "summary.pdf"
-        pdf_path.write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf_path),
-             str(OUT / "summary-page1")],
-            check=True,
-        )
+        for name, pdf in pdfs_by_name.items():
+            pdf_path = Path(tmp) / f"summary-{name}.pdf"
+            pdf_path.write_bytes(pdf)
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf_path),
+                 str(OUT / f"summary-page1-{name}")],
+                check=True,
+            )
     print(f"Screenshots written to {OUT}")
 
 

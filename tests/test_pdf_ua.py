@@ -35,6 +35,7 @@ from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.report import PdfRenderer
+from assessment.report.summary import AnswerDates
 from assessment.report.summary import build_summary
 from assessment.report.tagging import PAGINATION_BDC
 from assessment.report.tagging import Changes
@@ -60,6 +61,7 @@ def persona_answers(questionnaire: Questionnaire, name: str) -> Answers:
     parsed = parse_answers(questionnaire, raw_of(read_case(CASES_DIR / f"{name}.yaml")["answers"]))
     assert parsed.ok, parsed.errors
     return parsed.answers
+
 
 # Findings the checkers may report that are known to be wrong for these files, by rule id, with the
 # reason. Anything else at warning level or above fails the test.
@@ -319,9 +321,11 @@ def test_header_table_pairs_each_value_with_its_own_header(
 ) -> None:
     t = tagged[name]
     summary = build_summary(
-        assess(questionnaire, persona_answers(questionnaire, name)), t.completed, dict.fromkeys(Urgency, "")
+        assess(questionnaire, persona_answers(questionnaire, name)),
+        AnswerDates(t.completed),
+        dict.fromkeys(Urgency, ""),
     )
-    header_table = tables(t)[0]  # the first table of page 1: name, age, completion date
+    header_table = tables(t)[0]  # the first table of page 1: name, age and sex
     ids = id_tree(t)
     heard: dict[str, str] = {}
     for cell in grid(header_table).values():
@@ -330,11 +334,8 @@ def test_header_table_pairs_each_value_with_its_own_header(
         headers = [ids[h] for h in headers_of(cell)]
         assert len(headers) == 1, f"{t.text(cell)!r} is announced under {[t.text(h) for h in headers]}"
         heard[t.text(headers[0])] = t.text(cell)
-    assert heard == {
-        "Name": summary.name or "not given",
-        "Age": summary.age,
-        "Completed": f"{summary.completed:%d %B %Y}",
-    }
+    assert heard == {"Name": summary.name or "not given", "Age": summary.age, "Sex": summary.sex}
+    assert summary.sex != "not given" and summary.age != "not given"
 
 
 @pytest.mark.parametrize("name", PERSONAS)
@@ -385,7 +386,8 @@ def test_every_th_has_a_scope_that_matches_the_cells_it_heads(tagged: dict[str, 
                 header = ids[header_id]
                 same_row = position[header.objgen][0] == position[cell.objgen][0]
                 headed.setdefault(header.objgen, set()).add("Row" if same_row else "Column")
-    assert th_count >= 20
+    # The header table's 3, plus the medicines table's when something with a dose was named.
+    assert th_count >= 3
     for element in elements(t.pdf):
         if role(element) == "/TH" and element.objgen in headed:
             scope = str(table_attributes(element).Scope)[1:]
@@ -405,7 +407,7 @@ def test_every_headers_id_resolves_through_the_id_tree_to_a_th_of_its_table(
     keys = list(pikepdf.NameTree(t.pdf.Root.StructTreeRoot.IDTree).keys())
     assert keys == sorted(keys), "name tree keys must be in lexical order"
     with_id = [e for e in elements(t.pdf) if "/ID" in e]
-    assert len(with_id) == len(ids) >= 20, "each /ID once in the tree, and unique"
+    assert len(with_id) == len(ids) >= 3, "each /ID once in the tree, and unique"
     for element in with_id:
         assert ids[bytes(element.ID)].objgen == element.objgen
     resolved = 0
@@ -416,7 +418,7 @@ def test_every_headers_id_resolves_through_the_id_tree_to_a_th_of_its_table(
                 header = ids[header_id]
                 assert role(header) == "/TH" and header.objgen in in_table
                 resolved += 1
-    assert resolved >= 20
+    assert resolved >= 3
 
 
 @pytest.mark.parametrize("name", PERSONAS)
@@ -518,7 +520,7 @@ def test_checkers_find_the_gaps_in_weasyprints_own_output(
     plain = PdfRenderer(renderer(app).stylesheet_css, finish=False)
     with app.test_request_context():
         document = summary_document(
-            assess(questionnaire, persona_answers(questionnaire, "p1_emma")), dt.date.today()
+            assess(questionnaire, persona_answers(questionnaire, "p1_emma")), AnswerDates(dt.date.today())
         )
     path = tmp_path / "plain.pdf"
     path.write_bytes(plain.render(document.html, attachments=[document.attachment]))

@@ -176,6 +176,7 @@ class Rendered:
     path: Path
     completed: dt.date
     pages: list[str]
+    first_page: str
 
     @property
     def text(self) -> str:
@@ -195,7 +196,8 @@ class Rendered:
 
     @property
     def page_one(self) -> str:
-        return squash(self.pages[0])
+        """Page 1 only, as `pdftotext -f 1 -l 1` reads it, whitespace removed."""
+        return squash(self.first_page)
 
     @property
     def alarm_box(self) -> str:
@@ -244,6 +246,12 @@ def rendered(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
             path=path,
             completed=filename_date(response),
             pages=pdf_texts(pdf),
+            first_page=subprocess.run(
+                [tool("pdftotext"), "-enc", "UTF-8", "-f", "1", "-l", "1", str(path), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout,
         )
     return out
 
@@ -280,15 +288,18 @@ def option(questionnaire: Questionnaire, qid: str, value: str) -> str:
 
 
 @pytest.mark.parametrize("name", PERSONAS)
-def test_page_one_header_has_disclaimer_age_name_and_completion_date(
-    rendered: dict[str, Rendered], name: str
+def test_page_one_header_has_disclaimer_age_sex_name_and_the_date_given(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
 ) -> None:
     r = rendered[name]
     header = r.page_one.split("Alarmfeatures", 1)[0]
     assert squash(DISCLAIMER) in header
-    assert f"Age{r.case['answers']['age']}" in header
-    assert "Namenotgiven" in header  # no summary_name in the personas
-    assert any(f"Completed{d}" in header for d in long_dates(r.completed)), header
+    answers = r.case["answers"]
+    sex = option(questionnaire, "sex", answers["sex"])
+    # One header per value: Name, Age, Sex, then the values in the same order.
+    assert squash(f"Name Age Sex not given {answers['age']} years {sex}") in header
+    assert any(squash(f"Answers given on {d}.") in header for d in long_dates(r.completed)), header
+    assert "restored" not in header  # answers given today through the API
 
 
 @pytest.mark.parametrize("name", PERSONAS)
@@ -305,10 +316,10 @@ def test_alarm_box_lists_alarm_answers_and_combinations_or_says_none(
         return
     assert "Noalarmfeaturesreported" not in box
     for qid, level in expected["features"]:
-        # "<level words> – <short label>: <answer>" for each alarm answer.
-        assert squash(f"{URGENCY_TEXT[level]} – {short(questionnaire, qid)}:") in box, qid
+        # "<level words> <short label>: <answer>" for each alarm answer.
+        assert squash(f"{URGENCY_TEXT[level]} {short(questionnaire, qid)}:") in box, qid
     for rule_id, level in expected["rules"].items():
-        assert squash(f"{URGENCY_TEXT[level]} – {rules[rule_id].title}") in box, rule_id
+        assert squash(f"{URGENCY_TEXT[level]} {rules[rule_id].title}") in box, rule_id
     # Routine and information rules stay out of the alarm box.
     others = [f for f in r.assessment["rules"] if f["urgency"] in ("routine", "info")]
     assert others, "every persona has routine or information rules"
@@ -324,7 +335,7 @@ def test_overall_urgency_words_on_page_one(rendered: dict[str, Rendered], name: 
 
 
 @pytest.mark.parametrize("name", PERSONAS)
-def test_scores_table_on_page_one_has_case_values_bands_and_unvalidated_label(
+def test_scores_on_page_one_are_compact_with_case_values_bands_and_marked_not_validated(
     rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
 ) -> None:
     r = rendered[name]
@@ -332,64 +343,101 @@ def test_scores_table_on_page_one_has_case_values_bands_and_unvalidated_label(
     for score_id, value in r.case["scores"].items():
         score = scores[score_id]
         band = r.case["bands"].get(score_id, "")
-        unvalidated = " (unvalidated)" if score.unvalidated else ""
-        row = f"{score.label}{unvalidated} {value} {int(score.minimum)}–{int(score.maximum)} {band}"
-        assert squash(row) in r.page_one, row
-    gsbi = squash(f"Gut Symptom Burden Index (unvalidated) {r.case['scores']['gsbi']}")
-    assert gsbi in r.page_one and squash(r.case["bands"]["gsbi"]) in r.page_one
+        entry = f"{score.label} {value} (range {int(score.minimum)}–{int(score.maximum)}), {band}"
+        assert squash(entry) in r.page_one, entry
+    assert squash("This tool's own scores, not validated") in r.page_one
+    # After everything else on page 1 (CONTENT 9.6): scores come last.
+    assert r.page_one.index("Symptomscores") > r.page_one.index("Intheperson")
 
 
 @pytest.mark.parametrize("name", PERSONAS)
-def test_bowel_pattern_on_page_one(rendered: dict[str, Rendered], name: str) -> None:
+def test_bowel_pattern_is_in_the_story_unless_unclassified(rendered: dict[str, Rendered], name: str) -> None:
     r = rendered[name]
     pattern = r.case["bands"]["bowel_pattern"]
-    assert squash(f"Bowel pattern {pattern} (descriptive only)") in r.page_one
-    if name == "p1_emma":
-        assert "Bowelpatternloose-predominant" in r.page_one
+    story = r.page_one.split("Alarmfeatures", 1)[0]
+    if pattern == "unclassified":
+        assert "unclassified" not in story
+    else:
+        assert squash(f"; {pattern};") in story
 
 
-def test_p1_glutamine_considered_and_own_words_in_the_summary(
-    rendered: dict[str, Rendered], questionnaire: Questionnaire
+@pytest.mark.parametrize("name", PERSONAS)
+def test_page_one_story_sentence_has_age_sex_symptoms_duration_trend_and_glutamine(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
 ) -> None:
-    r, q = rendered["p1_emma"], questionnaire
-    summary = r.summary_part
-    assert pair(short(q, "glutamine_status"), option(q, "glutamine_status", "considering")) in summary
-    assert pair(short(q, "glutamine_reasons"), option(q, "glutamine_reasons", "leaky_gut")) in summary
-    # Not taking glutamine: no dose row before the appendix.
-    assert squash(short(q, "glutamine_dose_g")) not in summary
-    assert pair(short(q, "my_questions"), r.case["answers"]["my_questions"]) in summary
+    """The one-sentence story (CONTENT 9.6 item 2), from the answers, before the alarm box."""
+    r, q = rendered[name], questionnaire
+    answers = r.case["answers"]
+    story = r.page_one.split("Alarmfeatures", 1)[0]
+    person = {"female": "woman", "male": "man"}[answers["sex"]]
+    assert squash(f"{answers['age']}-year-old {person};") in story
+    top = max(("bloating", "gas", "pain"), key=lambda k: answers[k])
+    word = {"bloating": "bloating", "gas": "wind", "pain": "tummy pain"}[top]
+    assert squash(f"{word} {answers[top]}/10") in story
+    duration = option(q, "duration", answers["duration"])
+    assert squash(f"for {duration[0].lower()}{duration[1:]}") in story
+    change = option(q, "change", answers["change"]).lower()
+    assert squash(change) in story and "4weeksago" in story
+    status = answers["glutamine_status"]
+    if status == "now":
+        dose = answers["glutamine_dose_g"]
+        assert squash(f"takes glutamine {dose} g a day for {answers['glutamine_weeks']} weeks.") in story
+    else:
+        assert squash("is thinking about taking glutamine.") in story
 
 
-def test_p2_glutamine_10_g_for_12_weeks_and_no_never_side_effects(
-    rendered: dict[str, Rendered], questionnaire: Questionnaire
+@pytest.mark.parametrize("name", PERSONAS)
+def test_page_one_names_every_medicine_and_supplement_with_dose_duration_and_effect(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
 ) -> None:
-    r, q = rendered["p2_raj"], questionnaire
-    summary = r.summary_part
-    assert pair(short(q, "glutamine_status"), option(q, "glutamine_status", "now")) in summary
-    assert pair(short(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
-    assert pair(short(q, "glutamine_dose_g"), "10 g per day") in summary
-    assert pair(short(q, "glutamine_weeks"), "12 weeks") in summary
-    assert pair(short(q, "glutamine_effect"), option(q, "glutamine_effect", "same")) in summary
-    # Every side effect was "never": none is listed as a row before the appendix.
-    for qid in ("se_tummy", "se_headache", "se_confusion", "se_dizziness"):
-        assert pair(short(q, qid), "Never") not in summary, qid
+    r, q = rendered[name], questionnaire
+    answers = r.case["answers"]
+    block = r.page_one.split("Medicinesandsupplements", 1)
+    assert len(block) == 2, "page 1 has no medicines and supplements block"
+    medicines = block[1].split("Conditionsrelevant", 1)[0]
+    if answers["glutamine_status"] == "now":
+        effect = option(q, "glutamine_effect", answers["glutamine_effect"])
+        row = (
+            f"L-glutamine {answers['glutamine_dose_g']} g per day {answers['glutamine_weeks']} weeks {effect}"
+        )
+        assert squash(row) in medicines
+    else:
+        assert "L-glutamine" not in medicines
+    ticked = [option(q, "medicines", v) for v in answers["medicines"] if v != "none"]
+    for medicine in ticked:
+        assert squash(medicine) in medicines
+    if ticked:
+        assert squash("Also taken (dose not asked):") in medicines
+    # Blank is never a silent omission.
+    assert squash(f"{short(q, 'other_supplements')}: not given") in medicines
 
 
-def test_p3_glutamine_15_g_side_effect_often_liver_and_lactulose(
-    rendered: dict[str, Rendered], questionnaire: Questionnaire
+@pytest.mark.parametrize("name", PERSONAS)
+def test_page_one_has_conditions_with_pregnancy_and_the_persons_own_words(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, name: str
 ) -> None:
-    r, q = rendered["p3_linda"], questionnaire
-    summary = r.summary_part
-    assert pair(short(q, "glutamine_dose_g"), "15 g per day") in summary
-    assert pair(short(q, "glutamine_weeks"), "4 weeks") in summary
-    assert pair(short(q, "glutamine_form"), option(q, "glutamine_form", "powder")) in summary
-    assert pair(short(q, "se_confusion"), option(q, "se_confusion", "often")) in summary
-    for qid in ("se_tummy", "se_headache", "se_nausea", "se_rash"):
-        assert pair(short(q, qid), "Never") not in summary, qid
-    health = summary.split("Conditionsandmedicines", 1)
-    assert len(health) == 2, "no 'Conditions and medicines' block before the appendix"
-    assert pair(short(q, "conditions"), option(q, "conditions", "liver")) in health[1]
-    assert pair(short(q, "medicines"), option(q, "medicines", "lactulose")) in health[1]
+    r, q = rendered[name], questionnaire
+    answers = r.case["answers"]
+    conditions = r.page_one.split("Conditionsrelevanttoglutaminesafety", 1)
+    assert len(conditions) == 2
+    for value in answers["conditions"]:
+        assert squash(option(q, "conditions", value)) in conditions[1]
+    if answers["sex"] != "male":
+        assert (
+            pair(short(q, "pregnancy") + ":", option(q, "pregnancy", answers["pregnancy"])) in conditions[1]
+        )
+    own = r.page_one.split(squash("In the person's own words"), 1)[1]
+    for qid in ("my_questions", "tried_and_worries"):
+        assert pair(short(q, qid) + ":", answers.get(qid, "not given")) in own, qid
+
+
+def test_a_long_story_named_medicines_and_words_still_fit_page_one(
+    rendered: dict[str, Rendered],
+) -> None:
+    """Page 1 ends with the scores for every persona: nothing spills onto page 2 before the guidance."""
+    for r in rendered.values():
+        assert "Symptomscores" in r.page_one and squash("not validated") in r.page_one, r.name
+        assert squash("Guidance shown to the person") not in r.page_one, r.name
 
 
 def test_summary_names_questions_by_their_short_labels_and_the_appendix_by_the_full_ones(
@@ -405,20 +453,68 @@ def test_summary_names_questions_by_their_short_labels_and_the_appendix_by_the_f
 
 
 @pytest.mark.parametrize("name", PERSONAS)
-def test_fired_rules_are_listed_with_ids_and_messages_and_not_fired_rules_are_absent(
+def test_fired_rules_are_listed_by_title_and_message_and_no_rule_code_is_printed(
+    rendered: dict[str, Rendered], questionnaire: Questionnaire, tmp_path: Path, name: str
+) -> None:
+    r = rendered[name]
+    rules = {rule.id: rule for rule in questionnaire.rules}
+    guidance = r.summary_part.split(squash("Guidance shown to the person, and why"), 1)
+    assert len(guidance) == 2, "no guidance section before the appendix"
+    for f in r.assessment["rules"]:
+        assert squash(f"{rules[f['id']].title}. {f['message']}") in guidance[1], f["id"]
+    for rule_id in r.case["not_fires"]:
+        assert squash(rules[rule_id].title) not in guidance[1], rule_id
+    # No internal rule code (R + digits, R04U, U18) on any page, by pypdf or poppler.
+    code = re.compile(r"\b(?:R\d+U?|U18)\b")
+    assert not code.findall(r.text)
+    assert not code.findall(pdftotext(r.pdf, tmp_path))
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_page_one_plus_at_most_one_page_before_the_transcript(
+    rendered: dict[str, Rendered], name: str
+) -> None:
+    """CONTENT 9.6: page 1, then at most one page of guidance; the transcript starts on page 2 or 3."""
+    r = rendered[name]
+    starts = [n for n, page in enumerate(r.pages, start=1) if squash(APPENDIX_HEADING) in squash(page)]
+    assert starts and starts[0] <= 3, starts
+    assert squash("Guidance shown to the person") in squash(r.pages[1])
+    if starts[0] == 3:  # then page 3 holds no guidance before the transcript (only its running title)
+        before = squash(r.pages[2]).split(squash(APPENDIX_HEADING), 1)[0]
+        assert len(before) < 60, before
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_no_page_holds_only_a_few_lines(rendered: dict[str, Rendered], name: str) -> None:
+    """A stranded tail wastes paper: every page carries at least 12 lines besides its furniture."""
+    r = rendered[name]
+    for number, page in enumerate(r.pages, start=1):
+        lines = [ln for ln in page.splitlines() if ln.strip() and "Patient-completed" not in ln]
+        assert len(lines) >= 12, (number, lines)
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_body_text_is_at_least_9_5_pt_and_because_lines_at_least_8_5_pt(
     rendered: dict[str, Rendered], name: str
 ) -> None:
     r = rendered[name]
-    summary_text = r.text.split(APPENDIX_HEADING, 1)[0]
-    listed = set(re.findall(r"\b([RU]\d{2}U?) · ", summary_text))
-    fired = {f["id"] for f in r.assessment["rules"]}
-    assert set(r.case["fires"]) <= listed, f"missing: {set(r.case['fires']) - listed}"
-    assert listed == fired
-    for rule_id in r.case["not_fires"]:
-        assert rule_id not in listed
-        assert squash(f"{rule_id} ·") not in squash(r.text)
+    sizes: dict[float, list[str]] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            sizes.setdefault(round(size * tm[3] * cm[3], 2), []).append(text)
+
+    for page in PdfReader(io.BytesIO(r.pdf)).pages:
+        page.extract_text(visitor_text=visit)
+    assert min(sizes) >= 8.5, sorted(sizes)
+    small = squash("".join(t for size, texts in sizes.items() if size < 9.5 for t in texts))
+    # Only the reasons, the page furniture and the safety-net box's neighbours are below 9.5 pt.
     for f in r.assessment["rules"]:
-        assert squash(f["message"]) in r.summary_part, f["id"]
+        assert squash(f["message"])[:40] not in small, f["id"]
+    assert squash(r.case["answers"].get("my_questions", "")) not in small or not r.case["answers"].get(
+        "my_questions"
+    )
+    assert "Because:" in small
 
 
 @pytest.mark.parametrize("name", PERSONAS)
@@ -496,7 +592,7 @@ def test_every_page_has_page_x_of_y_and_the_footer(
         text = squash(page)
         assert f"Page{number}of{total}" in text, number
         assert squash(f"{meta.id} v{meta.version}") in text, number
-        assert squash(f"completed {r.completed.isoformat()}") in text, number
+        assert squash(f"answers given {r.completed.isoformat()}") in text, number
         assert squash(DISCLAIMER) in text, number
 
 
@@ -522,7 +618,8 @@ def test_answers_json_attachment_holds_the_visible_answers(
     r = rendered[name]
     document = answers_json(r.pdf)
     assert document["questionnaire"] == {"id": questionnaire.meta.id, "version": questionnaire.meta.version}
-    assert document["date"] == r.completed.isoformat()
+    assert document["answered_at"] == document["exported_at"] == r.completed.isoformat()
+    assert "date" not in document
     path = set(r.assessment["path"])
     visible = {qid: value for qid, value in r.posted.items() if qid in path}
     assert document["answers"] == visible
@@ -752,7 +849,7 @@ def test_hostile_free_text_prints_literally_fetches_nothing_and_attaches_nothing
         if qid != "probiotic":
             assert squash(value) in text, qid
     # The name prints on page 1 as text.
-    assert "Name<script>alert(1)</script>" in squash(pdf_texts(pdf)[0])
+    assert "NameAgeSex<script>alert(1)</script>" in squash(pdf_texts(pdf)[0])
     # Nothing was fetched, by the server's count and by the renderer's fetcher.
     assert hits.count == 0, hits.paths
     assert renderer(app).refused == refused_before == []

@@ -36,6 +36,7 @@ from assessment.domain.model import Source
 from assessment.domain.model import SourcePos
 from assessment.domain.model import Variant
 from assessment.domain.reader import Reader
+from assessment.domain.summary_spec import read_summary
 from assessment.domain.yamlsource import LineList
 from assessment.domain.yamlsource import LineMap
 from assessment.domain.yamlsource import load_yaml
@@ -43,7 +44,7 @@ from assessment.domain.yamlsource import load_yaml
 ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 RULE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
-TOP_KEYS = ("meta", "levels", "sections", "scores", "rules")
+TOP_KEYS = ("meta", "levels", "sections", "scores", "rules", "summary")
 META_KEYS = ("id", "version", "title", "recall", "safety_net")
 SECTION_KEYS = ("id", "title", "intro", "visible_if", "questions")
 QUESTION_KEYS = (
@@ -172,6 +173,7 @@ class _Builder:
         questions = {q.id: q for s in sections for q in s.questions}
         scores = tuple(s for s in (self.score(item, line, schema) for item, line in _items(raw_scores)) if s)
         rules = tuple(r for r in (self.rule(item, line, schema) for item, line in _items(raw_rules)) if r)
+        summary = read_summary(self.r, top, questions, score_ids)
         if meta is None:
             return None
         return Questionnaire(
@@ -182,6 +184,7 @@ class _Builder:
             levels=levels,
             guidance=dict(self.guidance or {}),
             questions=questions,
+            summary=summary,
         )
 
     # -- identity -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from assessment.domain.expressions import Expression
+    from assessment.domain.summary_spec import SummarySpec
 
 
 class QuestionType(StrEnum):
@@ -268,6 +269,8 @@ class Questionnaire:
     guidance: dict[str, GuidancePage] = field(default_factory=dict, hash=False, compare=False)
     sources: dict[str, Source] = field(default_factory=dict, hash=False, compare=False)
     questions: dict[str, Question] = field(default_factory=dict, hash=False, compare=False)
+    # What page 1 of the clinician summary shows (questions.yaml `summary:`).
+    summary: SummarySpec | None = field(default=None, hash=False, compare=False)
 
     def section(self, section_id: str) -> Section | None:
         """Return the section with this id, if there is one."""

@@ -318,4 +318,3 @@ class PdfRenderer:
             logger.error("PDF/UA finishing step failed (%s); serving the PDF as rendered", type(exc).__name__)
             return pdf
         return finished
-

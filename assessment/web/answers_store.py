@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 import unicodedata
 import zlib
@@ -33,12 +34,16 @@ from assessment.domain import Question
 from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
+from assessment.report.summary import AnswerDates
 from assessment.web.crypto_session import seal
 
 EXPIRED_MESSAGE = (
     "Your answers were cleared after an hour without activity (or could not be read). Please start again."
 )
 KEY = "answers"
+# The day the answers were last changed, then (for a restored file) the day it was restored:
+# "2026-06-01" or "2026-06-01 2026-11-29". Twenty-one bytes, so the cookie stays small.
+DATES_KEY = "at"
 _PREFIX = "z2:"
 # A stored answer set is a few kilobytes; refuse to inflate anything far bigger.
 _MAX_INFLATED = 256 * 1024
@@ -71,13 +76,43 @@ def load_answers() -> Answers:
     return answers
 
 
-def save_answers(answers: Answers) -> None:
-    """Store the answers; raise AnswersTooLarge (storing nothing) when the cookie would be too big."""
+def save_answers(answers: Answers, dates: AnswerDates | None = None) -> None:
+    """Store the answers; raise AnswersTooLarge (storing nothing) when the cookie would be too big.
+
+    ``dates`` come with a restored file; otherwise a change to the answers dates them today, and
+    saving them unchanged (walking through the pages of a restored file) keeps their date.
+    """
     encoded = encode(answers)
     if not fits_in_cookie(encoded):
         raise AnswersTooLarge
+    if dates is None and (answers != load_answers() or DATES_KEY not in session):
+        dates = AnswerDates(dt.date.today())
+    if dates is not None:
+        session[DATES_KEY] = _dates_text(dates)
     session[KEY] = encoded
     g._gutcheck_answers = answers
+
+
+def answer_dates() -> AnswerDates:
+    """Return when the stored answers were given (and restored); today when the session does not say."""
+    today = dt.date.today()
+    stored = session.get(DATES_KEY)
+    days: list[dt.date] = []
+    if isinstance(stored, str) and len(stored) <= 21:
+        for part in stored.split():
+            try:
+                days.append(dt.date.fromisoformat(part))
+            except ValueError:
+                return AnswerDates(today)
+    # A date after today cannot be right (a clock or a file from elsewhere): today instead.
+    if not days or any(day > today for day in days):
+        return AnswerDates(today)
+    return AnswerDates(days[0], days[1] if len(days) > 1 else None)
+
+
+def _dates_text(dates: AnswerDates) -> str:
+    restored = f" {dates.restored_on.isoformat()}" if dates.restored and dates.restored_on else ""
+    return dates.answered_at.isoformat() + restored
 
 
 def clear() -> None:

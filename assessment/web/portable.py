@@ -27,6 +27,7 @@ from assessment.domain import parse_answers
 from assessment.domain import visible_path
 from assessment.domain.answers import clean_text
 from assessment.domain.answers import without_retired
+from assessment.report.summary import AnswerDates
 from assessment.report.summary import answers_document
 from assessment.web import answers_store
 from assessment.web import flow
@@ -68,7 +69,8 @@ def download() -> BaseResponse:
         flash(NOTHING_TO_SAVE, "info")
         return redirect(url_for("questionnaire.start"))
     today = dt.date.today()
-    body = answers_document(assess(answers_store.questionnaire(), answers), today)
+    dates = answers_store.answer_dates()
+    body = answers_document(assess(answers_store.questionnaire(), answers), dates, today)
     response = Response(body, mimetype="application/json")
     name = f"gut-check-answers-{today.isoformat()}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -106,8 +108,9 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
     dropped += [(qid, NO_SUCH_QUESTION) for qid in parsed.unknown]
     asked_again = [questionnaire.questions[q] for q in path.question_ids if q in retired]
     asks = [f"{q.summary_label}: {retired[q.id]}" for q in asked_again]
-    if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True) + asks):
-        if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False) + asks):
+    dates = _restored_dates(saved)
+    if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True) + asks, dates):
+        if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False) + asks, dates):
             return start_page(TOO_LONG), 400
     target = _first_to_ask(path, restored, {q.section_id for q in asked_again})
     return redirect(flow.section_url(target) if target else url_for("questionnaire.review"))
@@ -139,13 +142,22 @@ def _notes(
     return notes
 
 
-def _save_with_notes(answers: Answers, notes: list[str]) -> bool:
+def _restored_dates(saved: SavedAnswers) -> AnswerDates:
+    """Keep the day the file's answers were given (today when it does not say, or names a later day)."""
+    today = dt.date.today()
+    given = saved.answered_at
+    if given is None or given > today:
+        return AnswerDates(today)
+    return AnswerDates(given, today)
+
+
+def _save_with_notes(answers: Answers, notes: list[str], dates: AnswerDates) -> bool:
     """Store the answers with the notes flashed; undo the notes and say False when they do not fit."""
     before = list(session.get("_flashes", []))
     for note in notes:
         flash(note, "info")
     try:
-        answers_store.save_answers(answers)  # measures the cookie with the notes in it
+        answers_store.save_answers(answers, dates)  # measures the cookie with the notes in it
     except answers_store.AnswersTooLarge:
         if before:
             session["_flashes"] = before

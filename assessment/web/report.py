@@ -23,8 +23,10 @@ from assessment.report import Attachment
 from assessment.report import PdfRenderer
 from assessment.report import RenderBusy
 from assessment.report import RenderTimeout
+from assessment.report.summary import AnswerDates
 from assessment.report.summary import answers_document
 from assessment.report.summary import build_summary
+from assessment.web.answers_store import answer_dates
 from assessment.web.answers_store import load_answers
 from assessment.web.levels import level_view
 
@@ -63,7 +65,9 @@ class SummaryDocument:
     subject: str = "Gut symptoms and supplements; patient-completed, not a diagnosis"
 
 
-def summary_document(assessment: Assessment, completed: dt.date) -> SummaryDocument:
+def summary_document(
+    assessment: Assessment, dates: AnswerDates, exported_at: dt.date | None = None
+) -> SummaryDocument:
     """Fill the summary template for an assessment (needs an app context for the template)."""
     words = {u: f"{level_view(u).name}: {level_view(u).time_frame_text}" for u in Urgency}
     safety_net = (
@@ -71,7 +75,7 @@ def summary_document(assessment: Assessment, completed: dt.date) -> SummaryDocum
         f"In an emergency: {level_view(Urgency.EMERGENCY).action_text}",
         f"For advice the same day: {level_view(Urgency.URGENT).action_text}",
     )
-    summary = build_summary(assessment, completed, words, safety_net if safety_net[0] else ())
+    summary = build_summary(assessment, dates, words, safety_net if safety_net[0] else ())
     html = render_template(
         "report/summary.html",
         s=summary,
@@ -80,16 +84,16 @@ def summary_document(assessment: Assessment, completed: dt.date) -> SummaryDocum
     )
     attachment = Attachment(
         name="answers.json",
-        data=answers_document(assessment, completed),
+        data=answers_document(assessment, dates, exported_at or dt.date.today()),
         description="The answers in this summary; load this PDF in Gut Check to continue.",
         mime="application/json",
     )
     return SummaryDocument(html, attachment, f"{summary.title}: summary for your doctor")
 
 
-def summary_pdf(assessment: Assessment, today: dt.date | None = None) -> bytes:
+def summary_pdf(assessment: Assessment, dates: AnswerDates | None = None) -> bytes:
     """Render the summary PDF with the answers embedded as answers.json; raise SummaryBusy."""
-    document = summary_document(assessment, today or dt.date.today())
+    document = summary_document(assessment, dates or AnswerDates(dt.date.today()))
     try:
         return renderer(current_app._get_current_object()).render(  # type: ignore[attr-defined]
             document.html,
@@ -127,6 +131,6 @@ def report_pdf() -> BaseResponse:
         return redirect(url_for("questionnaire.start"))
     assessment = assess(current_app.extensions["questionnaire"], answers)
     try:
-        return pdf_response(summary_pdf(assessment))
+        return pdf_response(summary_pdf(assessment, answer_dates()))
     except SummaryBusy:
         return busy_response()

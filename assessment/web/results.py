@@ -85,6 +85,9 @@ def results() -> Response | str:
         scores=[_score_view(result, _bands(result.score)) for result in assessment.scores],
         pages=questionnaire.guidance,
         title_of=_title_of,
+        # When the answers were given (and restored): templates/results/_answers_date.html.
+        dates=answers_store.answer_dates(),
+        recall=questionnaire.meta.recall,
     )
 
 

@@ -6,6 +6,7 @@ list of values), to be parsed by the same strict parser as the forms.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from io import BytesIO
@@ -58,6 +59,8 @@ class SavedAnswers:
     questionnaire_id: str
     version: str
     answers: dict[str, list[object]]
+    # The day the answers were given; None when the file does not say (or says something odd).
+    answered_at: dt.date | None = None
 
 
 def read_saved_file(data: bytes) -> SavedAnswers:
@@ -94,7 +97,11 @@ def pdf_attachment(data: bytes) -> bytes:
 
 
 def parse_document(data: bytes) -> SavedAnswers:
-    """Parse an answers document: {"questionnaire": {"id", "version"}, "date", "answers": {...}}."""
+    """Parse an answers document: {"questionnaire": {"id", "version"}, "answered_at", "answers": {...}}.
+
+    Files saved before `answered_at` and `exported_at` were told apart carry one `date`: read as
+    the day the answers were given.
+    """
     if not data.strip():
         raise SavedFileError(NOT_READABLE)
     try:
@@ -114,4 +121,15 @@ def parse_document(data: bytes) -> SavedAnswers:
         values = value if isinstance(value, list) else [value]
         # null means "not answered", as a field left blank.
         raw[key] = [v for v in values if v is not None]
-    return SavedAnswers(qid, version, raw)
+    return SavedAnswers(qid, version, raw, _answered_at(document))
+
+
+def _answered_at(document: dict[str, Any]) -> dt.date | None:
+    """Return the file's answered-at date (or an older file's `date`), if it is a plain ISO date."""
+    value = document.get("answered_at", document.get("date"))
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None

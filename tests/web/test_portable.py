@@ -195,7 +195,12 @@ def test_download_gives_the_session_answers_as_a_document(
     assert response.headers["Content-Disposition"] == f'attachment; filename="gut-check-answers-{today}.json"'
     assert response.headers["Cache-Control"] == "no-store"
     body = json.loads(response.get_data())
-    assert body == {"questionnaire": {"id": "gut-check", "version": VERSION}, "date": today, "answers": P1}
+    assert body == {
+        "questionnaire": {"id": "gut-check", "version": VERSION},
+        "answered_at": today,
+        "exported_at": today,
+        "answers": P1,
+    }
 
 
 def test_download_leaves_out_answers_to_hidden_questions(client: FlaskClient) -> None:
