@@ -60,7 +60,7 @@ def test_family_history_alone_is_named_in_the_alarm_box(app: Flask, tmp_path: An
     box = alarm_box(page_one(app, calm() | {"family_history": ["bowel_cancer"]}, tmp_path))
     assert NONE_REPORTED not in box
     label = questionnaire.questions["family_history"].summary_label
-    assert f"{words(questionnaire, Urgency.ROUTINE)} – {label}: Bowel cancer" in box
+    assert f"{words(questionnaire, Urgency.ROUTINE)} {label}: Bowel cancer" in box
 
 
 def test_each_alarm_answer_is_listed_with_its_own_level(app: Flask, tmp_path: Any) -> None:
@@ -68,10 +68,10 @@ def test_each_alarm_answer_is_listed_with_its_own_level(app: Flask, tmp_path: An
     answers = calm() | {"night_symptoms": "yes", "other_signs": ["jaundice", "lump"]}
     box = alarm_box(page_one(app, answers, tmp_path))
     signs = questionnaire.questions["other_signs"].summary_label
-    assert f"{words(questionnaire, Urgency.URGENT)} – {signs}: Yellow skin" in box
-    assert f"{words(questionnaire, Urgency.SOON)} – {signs}: A lump in my tummy" in box
+    assert f"{words(questionnaire, Urgency.URGENT)} {signs}: Yellow skin" in box
+    assert f"{words(questionnaire, Urgency.SOON)} {signs}: A lump in my tummy" in box
     night = questionnaire.questions["night_symptoms"].summary_label
-    assert f"{words(questionnaire, Urgency.ROUTINE)} – {night}: Yes" in box
+    assert f"{words(questionnaire, Urgency.ROUTINE)} {night}: Yes" in box
     # Most urgent first.
     assert box.index("Yellow skin") < box.index("A lump") < box.index(night)
 
@@ -104,5 +104,5 @@ def test_a_combination_rule_is_listed_beside_the_answers(app: Flask, tmp_path: A
     questionnaire: Questionnaire = app.extensions["questionnaire"]
     box = alarm_box(page_one(app, calm() | {"age": 45, "loose_share": "quarter_to_half"}, tmp_path))
     title = next(r.title for r in questionnaire.rules if r.id == "R28")
-    assert f"{words(questionnaire, Urgency.SOON)} – {title}" in box
+    assert f"{words(questionnaire, Urgency.SOON)} {title}" in box
     assert NONE_REPORTED in box, "no alarm answer, every alarm question answered"

@@ -430,11 +430,11 @@ def test_the_notes_shrink_when_the_full_list_would_not_fit_in_the_cookie(
     real_save = answers_store.save_answers
     calls: list[int] = []
 
-    def save_once_too_large(answers: Any) -> None:
+    def save_once_too_large(answers: Any, dates: Any = None) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise answers_store.AnswersTooLarge
-        real_save(answers)
+        real_save(answers, dates)
 
     monkeypatch.setattr(answers_store, "save_answers", save_once_too_large)
     response = upload(client, document({**P1, "made_up_question": "yes"}))
