@@ -163,7 +163,8 @@ def test_side_effects_grid_on_a_wide_screen(new_context: Any, base_url: str) -> 
     assert path_of(page) == "/q/side_effects"
     # One grid: every graded side effect's answers line up in the same columns.
     lefts = page.locator(".question--row").evaluate_all(
-        "rows => rows.map(r => [...r.querySelectorAll('.choice__input')].map(i => Math.round(i.getBoundingClientRect().left)))"
+        "rows => rows.map(r => [...r.querySelectorAll('.choice__input')]"
+        ".map(i => Math.round(i.getBoundingClientRect().left)))"
     )
     assert len(lefts) >= 3 and all(row == lefts[0] for row in lefts), lefts
     tops = page.locator(".question--row").first.locator(".choice").evaluate_all(

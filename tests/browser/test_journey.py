@@ -28,13 +28,15 @@ def in_first_viewport(page: Page, selector: str) -> bool:
 
 
 @pytest.mark.parametrize("case", ["p1_emma", "p2_raj", "p3_linda"])
-def test_action_panel_and_pdf_button_are_on_the_first_phone_screen(new_context: NewContext, base_url: str, case: str) -> None:
+def test_action_panel_and_pdf_button_are_on_the_first_phone_screen(
+    new_context: NewContext, base_url: str, case: str
+) -> None:
     page = new_context(viewport=PHONE).new_page()
     complete_flow(page, base_url, load_case(case))
     page.evaluate("window.scrollTo(0, 0)")
     assert page.locator("section.urgency[data-level]").count() == 1
-    assert in_first_viewport(page, "section.urgency"), f"{case}: the action panel runs below the first screen"
-    assert in_first_viewport(page, 'a[href="/report.pdf"]'), f"{case}: the PDF button is below the first screen"
+    assert in_first_viewport(page, "section.urgency"), f"{case}: the action panel runs below the fold"
+    assert in_first_viewport(page, 'a[href="/report.pdf"]'), f"{case}: the PDF button is below the fold"
 
 
 def test_the_step_total_stays_the_same_when_the_side_effects_page_appears(page: Page, base_url: str) -> None:
@@ -90,7 +92,9 @@ def test_the_0_to_10_scale_fits_one_row_at_320px(new_context: NewContext, base_u
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-def test_conditional_questions_are_cued_without_script(new_context: NewContext, base_url: str, javascript: bool) -> None:
+def test_conditional_questions_are_cued_without_script(
+    new_context: NewContext, base_url: str, javascript: bool
+) -> None:
     page = new_context(java_script_enabled=javascript).new_page()
     start(page, base_url)
     answer_sections(page, load_case("p1_emma"), stop_at=("/q/supplements",))
