@@ -1,4 +1,5 @@
-"""Take the README screenshots: start page, a question page with an error, results, PDF page 1.
+"""Take the README screenshots at phone width: start page, a question page with errors, results
+(routine, P1, and emergency, P3) as the first screen shows them, and page 1 of a summary.
 
 Run with `make screenshots`: the real app under gunicorn, Debian's headless Chromium, pdftoppm.
 """
@@ -37,9 +38,12 @@ def main() -> None:
         page.locator("form button[type=submit], form input[type=submit]").last.click()
         page.wait_for_load_state()
         page.screenshot(path=str(OUT / "question-error.png"))
+        page = browser.new_context(viewport=PHONE).new_page()
+        complete_flow(page, server.base_url, load_case("p1_emma"))
+        page.screenshot(path=str(OUT / "results-routine.png"))
         page = browser.new_context(viewport=PHONE, accept_downloads=True).new_page()
         complete_flow(page, server.base_url, load_case("p3_linda"))
-        page.screenshot(path=str(OUT / "results.png"))
+        page.screenshot(path=str(OUT / "results-emergency.png"))
         _, pdfs = download_pdf(page)
         pdfs_by_name = {"p3": pdfs}
         # P1 too: a calm case, so the README shows page 1 both with and without alarm features.

@@ -28,6 +28,7 @@ from dataclasses import field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from urllib.parse import urlencode
 from urllib.parse import urlparse
 
@@ -291,6 +292,11 @@ def fill_questionnaire(
     page = client.get(f"/q/{next(iter(section_ids))}")
     posted: list[str] = []
     for _ in range(50):
+        if page.path == "/help-now":
+            # The emergency stop page: go on as a person who has got help would (its ?next=).
+            following = parse_qs(urlparse(page.url).query).get("next", ["/review"])[0]
+            page = client.get(following)
+            continue
         if not page.path.startswith("/q/"):
             return posted
         section = page.path.removeprefix("/q/")

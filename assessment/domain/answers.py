@@ -112,7 +112,7 @@ def parse_answers(
         values = [v for v in raw.get(qid, ()) if not (isinstance(v, str) and v.strip() == "")]
         if not values:
             if check_required and question.required:
-                errors[qid] = (_required_message(question),)
+                errors[qid] = (required_message(question),)
             continue
         value, message = parse_value(question, values)
         if message:
@@ -241,7 +241,7 @@ def _plain(number: Decimal) -> str:
 def _parse_text(question: Question, text: str) -> tuple[AnswerValue | None, str]:
     cleaned = clean_text(text, multiline=question.multiline)
     if len(cleaned) > question.max_length:
-        return None, f"Please keep this to {question.max_length} characters or fewer."
+        return None, f"Keep this to {question.max_length} characters or fewer."
     if not cleaned:
         return None, ""
     return cleaned, ""
@@ -264,10 +264,31 @@ def clean_text(text: str, *, multiline: bool) -> str:
     return "".join(kept).strip()
 
 
-def _required_message(question: Question) -> str:
-    if question.type.has_options:
-        return "Please choose an answer."
-    return "Please answer this question."
+def required_message(question: Question) -> str:
+    """Return the message for a missing required answer: the author's own, else a made one."""
+    return question.error or missing_message(question)
+
+
+def missing_message(question: Question) -> str:
+    """Return the message for a missing answer, made from the question's type and name."""
+    name = f"\u201c{question.summary_label}\u201d"
+    qtype = question.type
+    if qtype is QuestionType.SCALE:
+        low, high = _plain(question.minimum or Decimal(0)), _plain(question.maximum or Decimal(10))
+        return f"Select a number from {low} to {high} for {name}"
+    if qtype is QuestionType.MULTI:
+        extra = ""
+        if question.exclusive:
+            opt = question.option(question.exclusive[0])
+            extra = f", or \u201c{opt.label if opt else question.exclusive[0]}\u201d"
+        return f"Select at least one answer for {name}{extra}"
+    if qtype.has_options:
+        return f"Select an answer for {name}"
+    if qtype is QuestionType.INTEGER:
+        return f"Enter a whole number for {name}"
+    if qtype is QuestionType.NUMBER:
+        return f"Enter a number for {name}"
+    return f"Write an answer for {name}"
 
 
 def display_value(question: Question, value: AnswerValue) -> str:
@@ -282,7 +303,15 @@ def display_value(question: Question, value: AnswerValue) -> str:
         text = str(value)
     if question.type is QuestionType.SCALE:
         return f"{text} out of 10"
-    return f"{text} {question.unit}".strip() if question.unit else text
+    return f"{text} {_unit_for(question.unit, text)}".strip() if question.unit else text
+
+
+def _unit_for(unit: str, number: str) -> str:
+    """Return the unit as it reads after the number: '1 day', '1 serving a day', '2 days'."""
+    first, _, rest = unit.partition(" ")
+    if number == "1" and len(first) > 3 and first.endswith("s"):
+        return f"{first[:-1]} {rest}".strip()
+    return unit
 
 
 def _option_label(question: Question, value: str) -> str:

@@ -67,6 +67,7 @@ QUESTION_KEYS = (
     "max_label",
     "alarm",
     "retired_options",
+    "error",
 )
 OPTION_KEYS = ("value", "label", "hint", "score")
 SCORE_KEYS = (
@@ -94,7 +95,7 @@ TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
     QuestionType.YES_NO: frozenset({"alarm"}),
     QuestionType.TEXT: frozenset({"max_length", "multiline"}),
 }
-COMMON_KEYS = frozenset({"id", "type", "label", "short_label", "hint", "required", "visible_if"})
+COMMON_KEYS = frozenset({"id", "type", "label", "short_label", "hint", "required", "visible_if", "error"})
 # A short label names the question on the clinician summary, beside its answer.
 SHORT_LABEL_MAX = 48
 YES_NO_OPTIONS = (Option("yes", "Yes"), Option("no", "No"))
@@ -300,6 +301,7 @@ class _Builder:
             "short_label": self.short_label(m, what),
             "hint": self.r.text(m, "hint", what, default=""),
             "required": self.r.boolean(m, "required", what),
+            "error": self.error_text(m, what),
             "pos": self.pos(m.line_of("id")),
             "section_id": section_id,
         }
@@ -310,6 +312,22 @@ class _Builder:
             fields["retired_options"] = read_retired(self.r, m, fields.get("options", ()), what)
         self._raw_visible[(section_id, qid)] = (m.get("visible_if"), m.line_of("visible_if"))
         return Question(**fields)
+
+    def error_text(self, m: LineMap, what: str) -> str:
+        """Return the optional missing-answer message: only a required question can show it."""
+        text = self.r.text(m, "error", what, default="")
+        if text and m.get("required") is not True:
+            self.r.report(
+                m.line_of("error"),
+                f"{what}: 'error' is shown only when a required answer is missing; "
+                "add required: true or remove it",
+            )
+        elif "please" in text.lower():
+            self.r.report(
+                m.line_of("error"),
+                f"{what}: write the error without 'please': say what to do, like 'Select how long ...'",
+            )
+        return text
 
     def short_label(self, m: LineMap, what: str) -> str:
         """Return the optional short label, which must fit beside an answer on the summary."""

@@ -140,6 +140,8 @@ class Question:
     alarm: Alarm | None = None
     # Option values that older saved files may hold, with the message that asks for a new answer.
     retired_options: tuple[tuple[str, str], ...] = ()
+    # The message shown when a required answer is missing; '' means one made from type and label.
+    error: str = ""
 
     @property
     def summary_label(self) -> str:

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -65,6 +66,8 @@ class QuestionView:
     errors: list[str]
     condition: str = ""
     describedby: str = ""
+    cue: str = ""
+    row: bool = False
     value: str = ""
     attrs: list[tuple[str, str]] = dataclass_field(default_factory=list)
     options: list[OptionView] = dataclass_field(default_factory=list)
@@ -175,10 +178,13 @@ def _view(
     condition: str,
     mark: Markers,
     error: bool,
+    layout: Layout,
 ) -> tuple[QuestionView, list[str]]:
     """Return the view the macro renders at start-up, with markers for holes, and the holes expected."""
     qid = question.id
     described = []
+    if layout.cue:
+        described.append(f"{qid}-cue")
     if question.hint:
         described.append(f"{qid}-hint")
     if question.type is QuestionType.SCALE and (question.min_label or question.max_label):
@@ -190,7 +196,7 @@ def _view(
     if error:
         described.append(f"{qid}-error")
     errors: list[str] = [mark(ERROR_HOLE)] if error else []
-    view = QuestionView(question, errors, condition, " ".join(described))
+    view = QuestionView(question, errors, condition, " ".join(described), layout.cue, layout.row)
     holes = [ERROR_HOLE] if error else []
     if view.grouped:
         hints = {opt.value: opt.hint for opt in question.options}
@@ -213,14 +219,27 @@ def _view(
     return view, holes
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How a question sits on its page: a no-script cue for a condition, a row of a grid."""
+
+    cue: str = ""
+    row: bool = False
+
+
 def compile_question(
-    question: Question, field: Any, condition: str, macro: Callable[[QuestionView], str]
+    question: Question,
+    field: Any,
+    condition: str,
+    macro: Callable[[QuestionView], str],
+    layout: Layout | None = None,
 ) -> QuestionMarkup:
     """Render one question through the macro, with markers, and cut it into constant pieces.
 
     `field` is the question's bound WTForms field (its choices, id and render_kw are the inputs'
     values, labels and attributes), `condition` its same-page visible_if as JSON ('' if none).
     """
+    layout = layout or Layout()
     if field.id != question.id:
         message = f"the field of question '{question.id}' has id '{field.id}'"
         raise ValueError(message)
@@ -230,7 +249,7 @@ def compile_question(
     mark = Markers()
     pieces = []
     for error in (False, True):
-        view, holes = _view(question, choices, attrs, condition, mark, error)
+        view, holes = _view(question, choices, attrs, condition, mark, error, layout)
         pieces.append(mark.cut(macro(view), holes))
     plain, with_error = pieces
     values = tuple(value for value, _ in choices)
@@ -274,3 +293,81 @@ def compile_page(
         message = f"the page did not render the holes {sorted(missing)}"
         raise ValueError(message)
     return pieces
+
+
+def grid_rows(questions: Sequence[Question]) -> set[str]:
+    """Return the ids of questions that sit as rows of one grid: a run of three or more single
+    choices with the same few options (never, sometimes, often) and no option hints."""
+    rows: set[str] = set()
+    run: list[Question] = []
+
+    def options(q: Question) -> tuple[tuple[str, str], ...] | None:
+        if q.type is not QuestionType.SINGLE or len(q.options) > 4 or any(o.hint for o in q.options):
+            return None
+        return tuple((o.value, o.label) for o in q.options)
+
+    for question in (*questions, None):
+        shape = options(question) if question is not None else None
+        if run and (shape is None or shape != options(run[0])):
+            if len(run) >= 3:
+                rows |= {q.id for q in run}
+            run = []
+        if question is not None and shape is not None:
+            run.append(question)
+    return rows
+
+
+def condition_cue(condition: Mapping[str, Any], questions: Mapping[str, Question]) -> str:
+    """Say in words when a question applies, for a page without its script ('' when we cannot)."""
+    phrase = _cue(condition, questions)
+    return f"Answer only if {phrase}." if phrase else ""
+
+
+def _quote(text: str) -> str:
+    return f"\u201c{text}\u201d"
+
+
+def _options_text(question: Question, values: Sequence[Any]) -> str:
+    labels = [_quote(opt.label if (opt := question.option(str(v))) else str(v)) for v in values]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def _cue(node: Mapping[str, Any], questions: Mapping[str, Question]) -> str:
+    """Return the phrase for one condition node, or '' for anything not worth saying in words."""
+
+    def answer(ref: Any) -> Question | None:
+        return questions.get(ref["answer"]) if isinstance(ref, dict) and "answer" in ref else None
+
+    def literal(ref: Any) -> list[Any] | None:
+        if isinstance(ref, dict) and "value" in ref:
+            value = ref["value"]
+            return value if isinstance(value, list) else [value]
+        return None
+
+    if "and" in node:
+        parts = node["and"]
+        # "ticked something, but not None of these": one phrase.
+        if len(parts) == 2 and "not" in parts[0] and "not" in parts[1]:
+            first, second = parts[0]["not"], parts[1]["not"]
+            question = answer(first.get("empty")) if "empty" in first else None
+            excluded = literal(second["in"][0]) if "in" in second else None
+            if question is not None and excluded and answer(second["in"][1]) is question:
+                other = _options_text(question, excluded)
+                return f"you ticked an answer other than {other} for {_quote(question.label)}"
+        phrases = [_cue(part, questions) for part in parts]
+        return " and ".join(phrases) if all(phrases) else ""
+    for op, verb in (("eq", "answered"), ("ne", "did not answer")):
+        if op in node:
+            question, values = answer(node[op][0]), literal(node[op][1])
+            if question is not None and values is not None and question.type.has_options:
+                return f"you {verb} {_options_text(question, values)} to {_quote(question.label)}"
+            return ""
+    if "in" in node:
+        left, right = node["in"]
+        question, values = answer(left), literal(right)
+        if question is not None and values is not None and question.type.has_options:
+            return f"you answered {_options_text(question, values)} to {_quote(question.label)}"
+        question, values = answer(right), literal(left)
+        if question is not None and values is not None and question.type is QuestionType.MULTI:
+            return f"you ticked {_options_text(question, values)} for {_quote(question.label)}"
+    return ""

@@ -21,15 +21,34 @@ from assessment.domain import VisiblePath
 from assessment.domain import visible_path
 
 NO_ANSWERS_MESSAGE = "You have not answered any questions yet. Start here."
-MISSING_MESSAGE = "Please answer the questions on this page first."
+MISSING_MESSAGE = "Answer the questions on this page first."
 
 
-def section_url(section: Section, *, review: bool = False) -> str:
-    """Return the URL of a section page (returning to the review page after saving, if asked)."""
+def section_url(section: Section, *, review: bool = False, row: str = "") -> str:
+    """Return the URL of a section page (returning to the review page, at a row, after saving, if asked)."""
     values: dict[str, Any] = {"section_id": section.id}
     if review:
         values["return"] = "review"  # a Python keyword, so it cannot be passed by name
+        if row:
+            values["row"] = row
     return url_for("questionnaire.section", **values)
+
+
+def review_url(row: str = "") -> str:
+    """Return the review page's URL, at one question's row when given."""
+    return url_for("questionnaire.review") + (f"#{row_anchor(row)}" if row else "")
+
+
+def row_anchor(question_id: str) -> str:
+    """Return the id of a question's row on the review page."""
+    return f"answer-{question_id}"
+
+
+def step_of(questionnaire: Questionnaire, section: Section) -> tuple[int, int]:
+    """Return (k, n) for "Step k of n": the section's place among all sections, so n never changes
+    during a walk (a page that does not apply is skipped, and its number with it)."""
+    ids = [s.id for s in questionnaire.sections]
+    return ids.index(section.id) + 1, len(ids)
 
 
 def position(path: VisiblePath, section_id: str) -> int | None:

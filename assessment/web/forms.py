@@ -40,7 +40,10 @@ FieldBuilder = Callable[[Question], Any]
 
 
 def _choices(question: Question) -> list[SelectChoice]:
-    return [SelectChoice(opt.value, opt.label) for opt in question.options]
+    # An exclusive answer ("None of these") is listed last, after an "or" (fields.html); the
+    # values stay as written, only the order on the page changes.
+    ordered = sorted(question.options, key=lambda opt: opt.value in question.exclusive)
+    return [SelectChoice(opt.value, opt.label) for opt in ordered]
 
 
 def _radio(question: Question) -> Any:

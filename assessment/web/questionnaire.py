@@ -32,26 +32,32 @@ from assessment.domain import VisiblePath
 from assessment.domain import display_value
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.domain.answers import required_message
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
+from assessment.domain.lengths import LengthRange
+from assessment.domain.lengths import path_length_range
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import forms
 from assessment.web import stops
 from assessment.web.field_views import FormValue
+from assessment.web.field_views import Layout
 from assessment.web.field_views import Pieces
 from assessment.web.field_views import QuestionMarkup
 from assessment.web.field_views import compile_page
 from assessment.web.field_views import compile_question
+from assessment.web.field_views import condition_cue
 from assessment.web.field_views import field_value
+from assessment.web.field_views import grid_rows
 
 bp = Blueprint("questionnaire", __name__)
 
 TOO_LONG_MESSAGE = (
-    "Your written answers are too long to keep together. Please shorten this answer "
+    "Your written answers are too long to keep together. Shorten this answer "
     "(or another long answer on an earlier page)."
 )
-TOO_LONG_PAGE_MESSAGE = "Your written answers are too long to keep together. Please shorten one of them."
+TOO_LONG_PAGE_MESSAGE = "Your written answers are too long to keep together. Shorten one of them."
 CLEARED_MESSAGE = "Your answers have been cleared."
 
 
@@ -71,6 +77,7 @@ def init_app(app: Flask) -> None:
     """
     questionnaire = app.extensions["questionnaire"]
     conditions: dict[str, ClientCondition] = {}
+    cues: dict[str, str] = {}
     for section in questionnaire.sections:
         forms.form_for(section)
         for question in section.questions:
@@ -81,6 +88,7 @@ def init_app(app: Flask) -> None:
                 conditions[question.id] = ClientCondition(
                     json.dumps(condition, separators=(",", ":")), frozenset(answer_refs(condition))
                 )
+                cues[question.id] = condition_cue(condition, questionnaire.questions)
     app.extensions["gutcheck_conditions"] = conditions
     macro = app.jinja_env.get_template("macros/fields.html").module.render_question  # type: ignore[attr-defined]
     markup: dict[str, QuestionMarkup] = {}
@@ -88,9 +96,12 @@ def init_app(app: Flask) -> None:
         for section in questionnaire.sections:
             # Bound only to read each field's choices, id and attributes: no request, no CSRF.
             form = forms.form_for(section)(formdata=None, meta={"csrf": False})
+            rows = grid_rows(section.questions)
             for question in section.questions:
                 shown_if = conditions[question.id].json if question.id in conditions else ""
-                markup[question.id] = compile_question(question, form.field(question.id), shown_if, macro)
+                layout = Layout(cue=cues.get(question.id, ""), row=question.id in rows)
+                field = form.field(question.id)
+                markup[question.id] = compile_question(question, field, shown_if, macro, layout)
     app.extensions["gutcheck_question_markup"] = markup
     app.extensions[_SHARED_URLS] = {}
     app.jinja_env.globals["page_links"] = page_links
@@ -120,12 +131,13 @@ def _shared_url(app: Flask, reusable: bool, endpoint: str, **values: Any) -> str
     return found
 
 
-def _section_url(app: Flask, reusable: bool, section: Section, *, review: bool = False) -> str:
-    """Return flow.section_url(section, review=review), through _shared_url."""
+def _section_url(
+    app: Flask, reusable: bool, section: Section, *, review: bool = False, row: str = ""
+) -> str:
+    """Return flow.section_url(section, review=review, row=row), through _shared_url."""
     if review:
-        return _shared_url(
-            app, reusable, "questionnaire.section", section_id=section.id, **{"return": "review"}
-        )
+        extra = {"return": "review", "row": row} if row else {"return": "review"}
+        return _shared_url(app, reusable, "questionnaire.section", section_id=section.id, **extra)
     return _shared_url(app, reusable, "questionnaire.section", section_id=section.id)
 
 
@@ -135,6 +147,7 @@ class PageLinks:
 
     css: str
     js: str
+    icon: str
     start: str
     guidance: str
     about: str  # '' without an about page
@@ -151,6 +164,7 @@ def page_links(about_slug: str | None) -> PageLinks:
     links = PageLinks(
         css=url_for("static", filename="css/app.css"),
         js=url_for("static", filename="js/app.js"),
+        icon=url_for("static", filename="favicon.svg"),
         start=url_for("questionnaire.start"),
         guidance=url_for("guidance.index"),
         about=url_for("guidance.page", slug=about_slug) if about_slug else "",
@@ -169,6 +183,18 @@ def start() -> str:
     return start_page()
 
 
+_LENGTHS = "gutcheck_length_range"
+
+
+def length_range() -> LengthRange:
+    """Return the shortest and longest walk through the questionnaire (worked out once per app)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    found: LengthRange | None = app.extensions.get(_LENGTHS)
+    if found is None:
+        found = app.extensions[_LENGTHS] = path_length_range(app.extensions["questionnaire"])
+    return found
+
+
 def start_page(upload_error: str = "") -> str:
     """Render the start page, with a message about a saved file that could not be used, if any."""
     questionnaire = answers_store.questionnaire()
@@ -184,7 +210,7 @@ def start_page(upload_error: str = "") -> str:
         first_url=flow.section_url(first) if first else None,
         resume_url=resume_url,
         has_answers=bool(answers),
-        sections=len(path.sections),
+        length=length_range(),
         upload_error=upload_error,
         upload_accept=UPLOAD_ACCEPT,
     )
@@ -203,6 +229,10 @@ def section(section_id: str) -> Response | str:
     stored = answers.data
     path = visible_path(questionnaire, stored)
     review = bool(request.query_string) and request.args.get("return") == "review"
+    # The review row to return to after saving: only one of this page's own question ids.
+    row = request.args.get("row", "") if review else ""
+    if row and not any(q.id == row for q in current.questions):
+        row = ""
     if flow.position(path, current.id) is None:
         # Hidden by an earlier answer: skip ahead to the next section the person does see.
         after = flow.next_visible_after(questionnaire, path, current)
@@ -212,9 +242,9 @@ def section(section_id: str) -> Response | str:
         flash(flow.MISSING_MESSAGE, "info")
         return redirect(flow.section_url(blocker, review=review))
     if request.method == "POST":
-        return _save(current, answers, review)
+        return _save(current, answers, review, row)
     # A GET validates nothing, so it needs no WTForms form: the stored answers fill the page.
-    return _render(current, stored, path, forms.stored_values(current.questions, stored), {}, review)
+    return _render(current, stored, path, forms.stored_values(current.questions, stored), {}, review, row=row)
 
 
 def _missing_before(
@@ -233,7 +263,7 @@ def _missing_before(
     return None
 
 
-def _save(current: Section, answers: Answers, review: bool) -> Response | str:
+def _save(current: Section, answers: Answers, review: bool, row: str = "") -> Response | str:
     """Validate the post with the domain parser; store and redirect, or show the page with errors."""
     questionnaire = answers_store.questionnaire()
     ids = [q.id for q in current.questions]
@@ -261,21 +291,24 @@ def _save(current: Section, answers: Answers, review: bool) -> Response | str:
             if not errors:
                 page_errors.append(TOO_LONG_PAGE_MESSAGE)
         else:
-            following = _after_save(updated, current, review)
+            following = _after_save(updated, current, review, row)
             return redirect(stops.after_save(questionnaire, answers, updated, following))
     # The post is shown again as WTForms reads it (one value of a radio, every ticked box).
     form = forms.form_for(current)(formdata=request.form)
     values = {q.id: field_value(q, form.field(q.id)) for q in current.questions}
-    return _render(current, answers, path, values, errors, review, page_errors=page_errors)
+    return _render(current, answers, path, values, errors, review, page_errors=page_errors, row=row)
 
 
-def _after_save(answers: Answers, current: Section, review: bool) -> str:
-    """Return where to go after saving: the next visible section, or back to the review."""
+def _after_save(answers: Answers, current: Section, review: bool, row: str = "") -> str:
+    """Return where to go after saving: the next visible section, or back to the review (at the
+    row that was changed, when it is still shown)."""
     questionnaire = answers_store.questionnaire()
     path = visible_path(questionnaire, answers)
     if review:
         missing = flow.first_missing(path, answers)
-        return flow.section_url(missing, review=True) if missing else url_for("questionnaire.review")
+        if missing:
+            return flow.section_url(missing, review=True)
+        return flow.review_url(row if row in answers else "")
     following = flow.next_section(path, current.id)
     return flow.section_url(following) if following else url_for("questionnaire.review")
 
@@ -347,6 +380,7 @@ def _render(
     review: bool,
     *,
     page_errors: list[str] | None = None,
+    row: str = "",
 ) -> str:
     """Render a section page with its progress, its questions (values as the form shows them)
     and any errors, from the HTML pre-rendered at start-up."""
@@ -359,8 +393,12 @@ def _render(
     for q in shown:
         parts += (_INDENT, markup[q.id].render(values.get(q.id), errors.get(q.id, ())), _DEDENT)
     questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
+    # A missing answer's message names its question; any other message is told which question.
     summary = [
-        {"target": markup[q.id].first_input_id, "message": f"{q.label} \u2013 {message}"}
+        {
+            "target": markup[q.id].first_input_id,
+            "message": message if message == required_message(q) else f"{q.label} \u2013 {message}",
+        }
         for q in shown
         for message in errors.get(q.id, ())
     ]
@@ -368,7 +406,7 @@ def _render(
     here = {q.id for q in current.questions}
     outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
     known = {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
-    step = (flow.position(path, current.id) or 0) + 1
+    step, steps = flow.step_of(answers_store.questionnaire(), current)
     previous = flow.previous_section(path, current.id)
     reusable = _reusable(app)
     if review:
@@ -379,10 +417,10 @@ def _render(
         back_url, back_text = _shared_url(app, reusable, "questionnaire.start"), "Back"
     page: dict[str, Any] = {
         "step": step,
-        "steps": len(path.sections),
+        "steps": steps,
         "back_url": back_url,
         "back_text": back_text,
-        "action": _section_url(app, reusable, current, review=review),
+        "action": _section_url(app, reusable, current, review=review, row=row),
         "csrf_input": _csrf_input(app),
         "known": json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
     }
@@ -415,7 +453,8 @@ def _csrf_input(app: Flask) -> Markup:
 
 @bp.get("/review")
 def review() -> Response | str:
-    """List every visible answer, each with a Change link that returns here."""
+    """List the answers given, one collapsible summary list per section, each row with a Change
+    link that returns to that row; questions left blank are counted, not listed."""
     questionnaire = answers_store.questionnaire()
     answers = answers_store.load_answers()
     blocked = flow.require_complete(questionnaire, answers)
@@ -424,24 +463,53 @@ def review() -> Response | str:
     path = visible_path(questionnaire, answers)
     groups = []
     for current in path.sections:
-        change_url = flow.section_url(current, review=True)
         rows = []
+        skipped = 0
         for question in path.questions_in(current.id):
             value: AnswerValue | None = answers.get(question.id)
+            if value is None:
+                skipped += 1
+                continue
+            change_url = flow.section_url(current, review=True, row=question.id)
             rows.append(
                 {
                     "question": question,
-                    "value": display_value(question, value) if value is not None else "",
+                    "anchor": flow.row_anchor(question.id),
+                    "value": display_value(question, value),
                     "change_url": f"{change_url}#{forms.first_input_id(question)}",
                 }
             )
-        groups.append({"section": current, "rows": rows, "change_url": change_url})
+        groups.append(
+            {
+                "section": current,
+                "rows": rows,
+                "skipped": skipped,
+                "change_url": flow.section_url(current, review=True),
+            }
+        )
     return render_template("questionnaire/review.html", groups=groups)
+
+
+@bp.get("/clear")
+def clear_confirm() -> str:
+    """Ask before forgetting the answers: a confirmation page whose button posts to /clear."""
+    questionnaire = answers_store.questionnaire()
+    answers = answers_store.load_answers()
+    complete = bool(answers) and flow.first_missing(visible_path(questionnaire, answers), answers) is None
+    back_url = url_for("results.results") if complete else url_for("questionnaire.start")
+    return render_template("questionnaire/clear.html", back_url=back_url, has_answers=bool(answers))
 
 
 @bp.post("/clear")
 def clear() -> Response:
-    """Forget every answer and go back to the start page."""
+    """Forget every answer and go back to the start page (the confirmation page and the stop
+    pages' "Leave and clear my answers" both post here: it clears at once)."""
     answers_store.clear()
     flash(CLEARED_MESSAGE, "info")
     return redirect(url_for("questionnaire.start"))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Serve the icon browsers ask for at the site's root."""
+    return current_app.send_static_file("favicon.ico")

@@ -9,6 +9,9 @@
 (function () {
   "use strict";
 
+  // With the script, conditional questions appear as they apply: the no-script cues can go.
+  if (typeof document !== "undefined") { document.documentElement.className += " js"; }
+
   var NUMBER = /^[0-9]{1,6}(\.[0-9]{1,6})?$/;
 
   function Unknown() {}
@@ -172,7 +175,19 @@
       })(forms[i]);
     }
     var summary = document.querySelector("[data-error-summary]");
-    if (summary) { summary.focus(); }
+    if (summary) {
+      summary.focus();
+      // An error link focuses its input and brings the whole question (label or legend) into view.
+      summary.addEventListener("click", function (event) {
+        var link = event.target.closest ? event.target.closest("a[href^='#']") : null;
+        var input = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+        var question = input && input.closest ? input.closest(".question") : null;
+        if (!question) { return; }
+        event.preventDefault();
+        question.scrollIntoView();
+        input.focus({ preventScroll: true });
+      });
+    }
   }
 
   if (typeof document !== "undefined") {

@@ -133,3 +133,44 @@ def test_guidance_pages_and_404(axe_page: Page, base_url: str) -> None:
     assert response is not None and response.status == 404
     audit.check(axe_page, "404 page")
     audit.done()
+
+
+def test_stop_pages_and_the_clear_confirmation(axe_page: Page, base_url: str) -> None:
+    audit = Audit()
+    answers = load_case("p1_emma")
+    # An emergency answer on the first page leads to the help-now page.
+    start(axe_page, base_url)
+    answer_sections(axe_page, answers | {"alarms_now": ["tarry_stool"]}, stop_at=("/help-now",))
+    assert path_of(axe_page) == "/help-now"
+    audit.check(axe_page, "help-now stop page")
+    # An age under 18 stops the questionnaire on the under-18 page.
+    axe_page.context.clear_cookies()
+    start(axe_page, base_url)
+    answer_sections(axe_page, answers | {"age": "15"}, stop_at=("/stop/U18",))
+    assert path_of(axe_page) == "/stop/U18"
+    audit.check(axe_page, "under-18 stop page")
+    axe_page.goto(base_url + "/clear")
+    assert "Clear your answers?" in norm_text(axe_page)
+    audit.check(axe_page, "clear confirmation page")
+    audit.done()
+
+
+def test_side_effects_grid_on_a_wide_screen(new_context: Any, base_url: str) -> None:
+    page = new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
+    start(page, base_url)
+    answers = load_case("p2_raj")
+    answer_sections(page, answers, stop_at=("/q/side_effects",))
+    assert path_of(page) == "/q/side_effects"
+    # One grid: every graded side effect's answers line up in the same columns.
+    lefts = page.locator(".question--row").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('.choice__input')]"
+        ".map(i => Math.round(i.getBoundingClientRect().left)))"
+    )
+    assert len(lefts) >= 3 and all(row == lefts[0] for row in lefts), lefts
+    tops = page.locator(".question--row").first.locator(".choice").evaluate_all(
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, f"a row's answers should sit side by side: {tops}"
+    audit = Audit()
+    audit.check(page, "side effects grid (wide)")
+    audit.done()

@@ -75,13 +75,13 @@ def test_text_is_cleaned_and_limited(mini: Questionnaire) -> None:
     result = parse_answers(mini, {"notes": ["a\u202eb\u200bc\x00d\ud800e\r\nf"]})
     assert result.answers["notes"] == "abcde\nf"
     too_long = parse_answers(mini, {"notes": ["x" * 201]})
-    assert too_long.errors["notes"] == ("Please keep this to 200 characters or fewer.",)
+    assert too_long.errors["notes"] == ("Keep this to 200 characters or fewer.",)
 
 
 def test_required_and_unknown_ids_are_reported(mini: Questionnaire) -> None:
     """Missing required answers get a message; unknown ids are listed, not silently dropped."""
     result = parse_answers(mini, {"admin": ["1"], "score": ["99"]}, only=["age", "sex"], check_required=True)
-    assert result.errors == {"age": ("Please answer this question.",)}
+    assert result.errors == {"age": ("Enter a whole number for \u201cHow old are you?\u201d",)}
     assert result.unknown == ("admin", "score")
 
 

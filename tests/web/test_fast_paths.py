@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from assessment import create_app
+from assessment.config import ROOT
 from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
@@ -19,6 +20,8 @@ from assessment.domain import visible_path
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import questionnaire as questionnaire_views
+from assessment.web import results as results_views
+from tests.casefiles import load_case
 from tests.conftest import MINI_GUIDANCE
 from tests.web.conftest import SECRET
 from tests.web.conftest import Respondent
@@ -187,3 +190,31 @@ def test_the_missing_answers_check_agrees_with_flow(real_app: Flask) -> None:
             before = flow.position(path, blocker.id) < flow.position(path, current.id) if blocker else False
             expected = blocker if before else None
             assert questionnaire_views._missing_before(questionnaire, path, current, answers) is expected
+
+
+RESULT_CASES = ["p1_emma", "p2_raj", "p3_linda", "rule_r02_worsening", "rule_r16_over_40", "rule_r29_chemo"]
+
+
+@pytest.mark.parametrize("case", RESULT_CASES)
+def test_pre_rendered_results_equal_the_templates(case: str) -> None:
+    """The results page from pre-rendered cards and charts is the page the macros make."""
+    config: dict[str, Any] = {"TESTING": True, "SECRET_KEY": SECRET}
+    fast = create_app(config)
+    slow = create_app({**config, "RESULTS_PARTS": False})
+    questionnaire = fast.extensions["questionnaire"]
+    answers = load_case(ROOT / "tests" / "cases" / f"{case}.yaml")["answers"]
+    client = fast.test_client()
+    # Answer every page as a person would, so the cookie holds exactly what the pages accepted.
+    Respondent(client, first_section=questionnaire.sections[0].id).complete(
+        {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in answers.items()}
+    )
+    cookie = client.get_cookie("gutcheck")
+    assert cookie is not None
+    other = slow.test_client()
+    other.set_cookie("gutcheck", cookie.value)
+    got, expected = client.get("/results"), other.get("/results")
+    assert got.status_code == expected.status_code == 200
+    assert text(got) == text(expected)
+    assert "card--" in text(got) or case == "rule_r16_over_40"
+    assert fast.extensions.get(results_views._PARTS_KEY) is not None, "the fast path was not used"
+    assert slow.extensions.get(results_views._PARTS_KEY) is None

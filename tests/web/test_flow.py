@@ -35,7 +35,7 @@ def test_start_page_explains_the_tool_and_links_to_the_first_section(client: Fla
     html = text(client.get("/"))
     assert "If you have severe symptoms now, call your emergency number" in html
     assert "does not diagnose" in html
-    assert "about 10 minutes" in html
+    assert re.search(r"It takes \d+ to \d+ minutes: \d+ to \d+ questions", " ".join(html.split()))
     assert "Nothing you enter is stored on our server" in html
     assert "60 minutes" in html
     assert re.search(r"<a class=\"button[^\"]*\" href=\"/q/about\">Start now</a>", html)
@@ -64,9 +64,14 @@ def test_walk_from_start_to_results_through_every_section(
     # Guidance cards with "why you see this" and links to the pages.
     assert "Your daily amount is above the level studied as safe for healthy adults." in html
     assert "Why you see this" in html and "Grams of glutamine per day" in html and "20.5 g" in html
-    assert 'href="/guidance/dose-context"' in html
+    assert 'href="/guidance/dose-context?from=results"' in html
     assert 'href="/report.pdf"' in html and "Download summary for your doctor (PDF)" in html
-    assert 'action="/clear"' in html and "Clear my answers" in html
+    # The download comes straight after the action panel, before any card or score.
+    assert html.index("urgency--routine") < html.index('href="/report.pdf"') < html.index("card--")
+    assert html.index('href="/report.pdf"') < html.index("Your scores") < html.index('<table class="table">')
+    assert re.search(r'<details class="details">\s*<summary[^>]*>Show your scores as a table', html)
+    # Clearing asks first, on its own page.
+    assert 'href="/clear">Clear my answers' in html and 'action="/clear"' not in html
     assert "If you feel unwell or worried, seek care whatever this tool says." in html
 
 
@@ -84,13 +89,17 @@ def test_emergency_card_comes_first_and_holds_back_self_care(
     assert "held back 1 other suggestion" in html
 
 
-def test_step_k_of_n_counts_visible_sections(respondent: Respondent, client: FlaskClient) -> None:
+def test_step_total_never_changes_when_a_section_is_hidden(
+    respondent: Respondent, client: FlaskClient
+) -> None:
     assert "Step 1 of 2" in text(client.get("/q/about"))
     respondent.answer("about", age="40")
     assert "Step 2 of 2" in text(client.get("/q/symptoms"))
     respondent.answer("about", age="10")  # a child: the symptoms section is hidden
     html = text(client.get("/q/about"))
-    assert "Step 1 of 1" in html and '<progress class="progress__bar" max="1" value="1"' in html
+    # The total counts every section that can appear: hiding one never makes it jump.
+    assert "Step 1 of 2" in html and '<progress class="progress__bar" max="2" value="1"' in html
+    assert "A page that does not apply to you is skipped" in html
 
 
 def test_back_link_goes_to_the_previous_visible_section(respondent: Respondent, client: FlaskClient) -> None:
@@ -99,17 +108,36 @@ def test_back_link_goes_to_the_previous_visible_section(respondent: Respondent, 
     assert re.search(r"class=\"back-link\" href=\"/q/about\">Back<", text(client.get("/q/symptoms")))
 
 
-def test_change_link_returns_to_the_review(respondent: Respondent, client: FlaskClient) -> None:
+def test_change_link_returns_to_the_row_on_the_review(respondent: Respondent, client: FlaskClient) -> None:
     respondent.complete()
     review = text(client.get("/review"))
-    assert 'href="/q/about?return=review#age"' in review
-    assert 'href="/q/symptoms?return=review#pain-0"' in review
-    page = text(client.get("/q/about?return=review"))
-    assert 'action="/q/about?return=review"' in page
+    assert 'href="/q/about?return=review&amp;row=age#age"' in review
+    assert 'href="/q/symptoms?return=review&amp;row=pain#pain-0"' in review
+    assert '<div class="summary-list__row" id="answer-age">' in review
+    page = text(client.get("/q/about?return=review&row=age"))
+    assert 'action="/q/about?return=review&amp;row=age"' in page
     assert re.search(r"class=\"back-link\" href=\"/review\">Back to your answers<", page)
-    response = respondent.answer("about", review=True, age="41", sex="female", pregnant="no")
-    assert response.status_code == 302 and response.headers["Location"] == "/review"
+    response = respondent.post(
+        "/q/about?return=review&row=age", {"age": "41", "sex": "female", "pregnant": "no"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/review#answer-age"
     assert "41 years" in text(client.get("/review"))
+    # A row that is not one of the page's questions is ignored: back to the top of the review.
+    again = {"age": "42", "sex": "female", "pregnant": "no"}
+    response = respondent.post("/q/about?return=review&row=pain", again)
+    assert response.headers["Location"] == "/review"
+
+
+def test_review_lists_answers_only_and_counts_the_blank_ones(
+    respondent: Respondent, client: FlaskClient
+) -> None:
+    answers = {k: v for k, v in MINI_ANSWERS.items() if k != "notes"}
+    respondent.complete(answers)
+    review = text(client.get("/review"))
+    assert "Not answered" not in review
+    assert "1 left blank" in review and "You left 1 optional question blank on this page." in review
+    assert review.count("See your results") == 2, "See your results belongs at the top and the bottom"
+    assert review.count('<details class="review-section"') == 2
 
 
 def test_hidden_section_is_skipped(respondent: Respondent, client: FlaskClient) -> None:
@@ -165,7 +193,7 @@ def test_results_need_every_required_visible_answer(respondent: Respondent, clie
     respondent.answer("about", age="40")
     response = client.get("/results")
     assert response.status_code == 302 and response.headers["Location"] == "/q/symptoms"
-    assert "Please answer the questions on this page first." in text(client.get("/q/symptoms"))
+    assert "Answer the questions on this page first." in text(client.get("/q/symptoms"))
 
 
 def test_post_to_a_later_section_with_nothing_earlier_redirects_and_saves_nothing(
@@ -179,6 +207,9 @@ def test_post_to_a_later_section_with_nothing_earlier_redirects_and_saves_nothin
 
 def test_clear_forgets_the_answers(respondent: Respondent, client: FlaskClient) -> None:
     respondent.complete()
+    confirm = text(client.get("/clear"))
+    assert "Clear your answers?" in confirm and 'action="/clear"' in confirm
+    assert client.get("/results").status_code == 200, "showing the confirmation must not clear anything"
     response = respondent.post("/clear")
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert "Your answers have been cleared." in text(client.get("/"))
@@ -192,7 +223,7 @@ def test_start_page_offers_to_continue_once_answers_exist(
     respondent.answer("about", age="40")
     html = text(client.get("/"))
     assert 'href="/q/symptoms">Continue where you left off' in html
-    assert 'action="/clear"' in html
+    assert 'href="/clear">Clear my answers and start again' in html
 
 
 def test_unknown_section_is_404(client: FlaskClient) -> None:

@@ -77,7 +77,8 @@ def test_fields_render_by_type(respondent: Respondent, client: FlaskClient) -> N
     about = text(client.get("/q/about"))
     age = one_input(about, name="age")
     assert age["type"] == "text" and age["inputmode"] == "numeric" and age["autocomplete"] == "off"
-    assert re.search(r"<fieldset class=\"fieldset\">\s*<legend class=\"legend\">Sex at birth</legend>", about)
+    legend = r"<legend class=\"legend\">Sex at birth <span class=\"optional\">\(optional\)</span></legend>"
+    assert re.search(r"<fieldset class=\"fieldset\">\s*" + legend, about)
     assert [i["type"] for i in inputs(about, name="sex")] == ["radio", "radio"]
     symptoms = text(client.get("/q/symptoms"))
     dose = one_input(symptoms, name="dose_g")
@@ -89,7 +90,8 @@ def test_fields_render_by_type(respondent: Respondent, client: FlaskClient) -> N
     assert re.search(r"<fieldset class=\"fieldset\" aria-describedby=\"pain-ends\">", symptoms)
     boxes = inputs(symptoms, name="alarms")
     assert [b["type"] for b in boxes] == ["checkbox"] * 3
-    assert boxes[0].get("data-exclusive") == "true" and "data-exclusive" not in boxes[1]
+    # The exclusive "None of these" comes last on the page, whatever its place in the file.
+    assert boxes[-1].get("data-exclusive") == "true" and "data-exclusive" not in boxes[0]
     notes = one_input(symptoms, name="notes")
     assert notes["tag"] == "textarea" and notes["maxlength"] == "200"
 

@@ -83,7 +83,7 @@ def test_nothing_is_saved_when_a_page_has_errors(respondent: Respondent, client:
 
 def test_missing_required_answer(respondent: Respondent) -> None:
     html = text(respondent.answer("about", sex="male"))
-    assert summary_of(html) == ["How old are you? \u2013 Please answer this question."]
+    assert summary_of(html) == ["Enter a whole number for \u201cHow old are you?\u201d"]
 
 
 def test_a_radio_group_with_an_error_marks_every_radio(respondent: Respondent) -> None:
@@ -150,7 +150,7 @@ def test_odd_decimals_are_field_errors(respondent: Respondent, value: str) -> No
 def test_text_over_its_maximum_length_is_an_error(respondent: Respondent) -> None:
     respondent.answer("about", age="40")
     html = text(respondent.answer("symptoms", pain="3", notes="x" * 201))
-    assert summary_of(html) == ["Anything else? \u2013 Please keep this to 200 characters or fewer."]
+    assert summary_of(html) == ["Anything else? \u2013 Keep this to 200 characters or fewer."]
     assert one_input(html, name="notes")["maxlength"] == "200"
 
 
@@ -212,9 +212,9 @@ def test_a_newly_visible_required_question_must_be_answered(conditional_app: Fla
     client = conditional_app.test_client()
     person = Respondent(client)
     html = text(person.answer("about", sex="female"))
-    assert summary_of(html) == ["Are you pregnant? \u2013 Please choose an answer."]
+    assert summary_of(html) == ["Select an answer for \u201cAre you pregnant?\u201d"]
     html = text(person.answer("about", sex="female", pregnant="yes"))
-    assert summary_of(html) == ["How many weeks pregnant are you? \u2013 Please answer this question."]
+    assert summary_of(html) == ["Enter a whole number for \u201cHow many weeks pregnant are you?\u201d"]
     response = person.answer("about", sex="female", pregnant="yes", weeks="12")
     assert response.status_code == 302
     assert stored(client) == {"sex": "female", "pregnant": "yes", "weeks": 12}
