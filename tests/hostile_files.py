@@ -106,7 +106,8 @@ def huge_declared_length() -> bytes:
     data = answers_document()
     body = b"<< /Type /EmbeddedFile /Length 2000000000 >>\nstream\n%s\nendstream" % data
     objects = {
-        1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(answers.json) 4 0 R] >> >> >>",
+        1: b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 3 0 R >> >>",
+        3: b"<< /Names [(answers.json) 4 0 R] >>",
         2: b"<< /Type /Pages /Kids [] /Count 0 >>",
         4: b"<< /Type /Filespec /F (answers.json) /EF << /F 5 0 R >> >>",
         5: body,

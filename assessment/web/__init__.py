@@ -69,7 +69,7 @@ def _proxy_fix(app: Flask) -> None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if type(value) is not int or value < 0:
-        msg = f"GUTCHECK_PROXY_FIX is the number of trusted proxies in front of the app (0 or more), not {value!r}"
+        msg = f"GUTCHECK_PROXY_FIX is the number of trusted proxies (0 or more), not {value!r}"
         raise ConfigError(msg)
     hops = value
     if hops:

@@ -16,6 +16,7 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
@@ -41,7 +42,7 @@ class ApiError(Exception):
 
 
 @bp.errorhandler(ApiError)
-def api_error(exc: ApiError) -> Response:
+def api_error(exc: ApiError) -> BaseResponse:
     """Answer an API error as a problem document."""
     extra: dict[str, Any] = {"errors": exc.errors} if exc.errors is not None else {}
     return problem(exc.status, exc.message, error=exc.error, extra=extra)
@@ -167,7 +168,7 @@ def assessments() -> Response:
 
 
 @bp.post("/report")
-def report() -> Response:
+def report() -> BaseResponse:
     """Return the PDF summary for the posted answers."""
     assessment = read_answers()
     try:
