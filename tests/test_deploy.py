@@ -1,0 +1,281 @@
+"""The shipped server set-up, run for real on loopback: gunicorn.conf.py, and deploy/ with nginx.
+
+- gunicorn alone (gunicorn.conf.py): 20 simultaneous PDF requests get renders or a fast 503;
+  workers boot in milliseconds and recycling never stalls a request; a client talking to gunicorn
+  directly cannot claim HTTPS.
+- nginx in front (deploy/nginx/gutcheck.conf, deploy/gunicorn.conf.py), marked ``nginx``: slow
+  clients do not delay /healthz; HTTPS at nginx gives a Secure ``__Host-`` cookie and HSTS from the
+  app; a body over the limit gets nginx's 413 with the security headers.
+
+Every server is bounded in time and stopped at the end; nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import ssl
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench.server import Nginx
+from bench.server import Server
+from bench.server import gunicorn
+from bench.server import insecure_tls
+from bench.server import nginx
+from bench.server import nginx_binary
+from bench.server import render_nginx_site
+from tests.conftest import ROOT
+
+P1 = yaml.safe_load((ROOT / "tests" / "cases" / "p1_emma.yaml").read_text(encoding="utf-8"))["answers"]
+SHIPPED = ROOT / "gunicorn.conf.py"
+SITE = ROOT / "deploy" / "nginx" / "gutcheck.conf"
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Strict-Transport-Security",
+)
+
+
+def port_of(server: Server) -> int:
+    return int(server.base_url.rsplit(":", 1)[1])
+
+
+def timed_request(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    tls: bool = False,
+) -> tuple[int, float, dict[str, str], bytes]:
+    """Send one request on a fresh connection; return (status, seconds, headers, body)."""
+    started = time.monotonic()
+    conn: http.client.HTTPConnection
+    if tls:
+        conn = http.client.HTTPSConnection(host, port, timeout=30, context=insecure_tls())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, time.monotonic() - started, dict(response.getheaders()), data
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Iterator[Server]:
+    """gunicorn with the shipped gunicorn.conf.py, as `make run` starts it."""
+    with gunicorn(workers=3) as server:
+        yield server
+
+
+def test_twenty_simultaneous_pdf_requests_get_a_render_or_a_fast_503(shipped: Server) -> None:
+    """The render limit is real: some render at once, the rest hear 503 + Retry-After quickly."""
+    body = json.dumps({"answers": P1}).encode()
+    results: list[tuple[int, float, dict[str, str], bytes]] = []
+    lock = threading.Lock()
+    go = threading.Barrier(20)
+
+    def one() -> None:
+        go.wait()
+        headers = {"Content-Type": "application/json"}
+        result = timed_request("127.0.0.1", port_of(shipped), "POST", "/api/v1/report", body, headers)
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 20
+    ok = [r for r in results if r[0] == 200]
+    busy = [r for r in results if r[0] == 503]
+    assert len(ok) + len(busy) == 20, [r[0] for r in results]
+    assert ok, "at least one summary is made"
+    assert busy, "with every render slot taken, the rest are told at once (no queue of 20)"
+    assert all(r[2].get("Retry-After") and r[2]["Content-Type"] == "application/problem+json" for r in busy)
+    assert max(r[1] for r in busy) < 2.0, "a 503 comes fast, not after waiting for renders"
+
+
+def test_a_client_cannot_claim_https_to_gunicorn_directly(shipped: Server) -> None:
+    """gunicorn trusts no X-Forwarded-Proto itself (its default would, from 127.0.0.1)."""
+    status, _, headers, _ = timed_request(
+        "127.0.0.1", port_of(shipped), "GET", "/q/about", headers={"X-Forwarded-Proto": "https"}
+    )
+    assert status == 200
+    assert "Strict-Transport-Security" not in headers
+    assert "Secure" not in headers["Set-Cookie"] and headers["Set-Cookie"].startswith("gutcheck=")
+
+
+def test_workers_boot_in_milliseconds_and_recycling_never_stalls(tmp_path: Path) -> None:
+    """Workers recycled every 15 requests: each new one is ready fast, no request waits for one."""
+    args = ["--max-requests", "15", "--max-requests-jitter", "0", "--log-level", "info"]
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    with gunicorn(workers=3, extra_args=args, log_dir=tmp_path) as server:
+        deadline = time.monotonic() + 30
+
+        def client() -> None:
+            for _ in range(40):
+                if time.monotonic() > deadline:
+                    return
+                status, seconds, _, _ = timed_request("127.0.0.1", port_of(server), "GET", "/")
+                with lock:
+                    statuses.append(status)
+                    latencies.append(seconds)
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=40)
+        time.sleep(0.5)
+        logs = server.logs()
+    boots = [float(ms) for ms in re.findall(r"Worker \d+ ready in ([\d.]+) ms", logs)]
+    assert len(boots) >= 3 + 5, f"workers were recycled: {len(boots)} boots"
+    assert max(boots) < 500, f"a worker took {max(boots):.0f} ms to be ready"
+    assert statuses and set(statuses) == {200}
+    assert max(latencies) < 1.0, f"a request waited {max(latencies):.2f} s"
+
+
+def test_the_shipped_gunicorn_settings() -> None:
+    """Preloaded app, gthread workers, no forwarded header trusted, and the deploy file builds on it."""
+    import runpy
+
+    settings = runpy.run_path(str(SHIPPED))
+    assert settings["preload_app"] is True and settings["worker_class"] == "gthread"
+    assert settings["secure_scheme_headers"] == {} and settings["forwarded_allow_ips"] == ""
+    deploy = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert deploy["preload_app"] is True and deploy["bind"] == ["127.0.0.1:8000"]
+
+
+# nginx in front (deploy/)
+
+
+needs_nginx = pytest.mark.skipif(
+    nginx_binary() is None, reason="nginx is not installed (the Debian package; `make test` installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    """deploy/gunicorn.conf.py (production, one trusted proxy) behind deploy/nginx/gutcheck.conf."""
+    directory = tmp_path_factory.mktemp("nginx")
+    with gunicorn(workers=3, config="deploy/gunicorn.conf.py") as app:
+        with nginx(port_of(app), directory) as proxy:
+            yield proxy
+
+
+def slow_client(proxy: Nginx, stop: threading.Event, in_body: bool) -> None:
+    """Send a request one byte every 3 seconds (in the body, or in the headers) until told to stop."""
+    raw = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+    with insecure_tls().wrap_socket(raw, server_hostname="127.0.0.1") as conn:
+        if in_body:
+            conn.sendall(
+                b"POST /continue HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+            )
+            drip = b"a"
+        else:
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            drip = b"X"
+        while not stop.wait(3):
+            try:
+                conn.sendall(drip)
+            except OSError:
+                return
+
+
+@needs_nginx
+@pytest.mark.nginx
+def test_slow_clients_do_not_delay_healthz_through_nginx(behind_nginx: Nginx) -> None:
+    """More slow clients than gunicorn has threads (3 x 4): /healthz answers within 1 s all along."""
+    stop = threading.Event()
+    clients = [
+        threading.Thread(target=slow_client, args=(behind_nginx, stop, i % 2 == 0), daemon=True)
+        for i in range(16)
+    ]
+    for t in clients:
+        t.start()
+    time.sleep(1.0)  # every slow request has started
+    latencies = []
+    try:
+        deadline = time.monotonic() + 7
+        while time.monotonic() < deadline:
+            status, seconds, _, _ = timed_request("127.0.0.1", behind_nginx.port, "GET", "/healthz", tls=True)
+            assert status == 200
+            latencies.append(seconds)
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join(timeout=5)
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    assert p99 < 1.0, f"/healthz p99 {p99:.2f} s with slow clients"
+
+
+@needs_nginx
+@pytest.mark.nginx
+def test_https_at_nginx_gives_a_secure_host_cookie_and_hsts(behind_nginx: Nginx) -> None:
+    status, _, headers, _ = timed_request("127.0.0.1", behind_nginx.port, "GET", "/q/about", tls=True)
+    assert status == 200
+    cookie = headers["Set-Cookie"]
+    assert cookie.startswith("__Host-gutcheck=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    # nginx adds no HSTS to proxied responses: this one is the app's, so the app saw HTTPS.
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert headers["Content-Security-Policy"].count("default-src") == 1
+
+
+@needs_nginx
+@pytest.mark.nginx
+def test_a_body_over_the_limit_gets_nginx_413_with_the_headers(behind_nginx: Nginx) -> None:
+    conn = behind_nginx.connection()
+    try:
+        conn.putrequest("POST", "/continue")
+        conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+        conn.putheader("Content-Length", str(3 * 1024 * 1024))
+        conn.endheaders()
+        try:
+            conn.send(b"x" * 4096)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # nginx may answer and close before reading what was sent
+        response = conn.getresponse()
+        body = response.read().decode()
+    finally:
+        conn.close()
+    assert response.status == 413
+    assert response.getheader("Server") == "nginx", "nginx answered, without a version"
+    assert "That was too much to send" in body
+    for name in SECURITY_HEADERS:
+        assert response.getheader(name), f"{name} missing on nginx's 413"
+    assert response.getheader("Cache-Control") == "no-store"
+
+
+def test_nginx_takes_the_app_limits() -> None:
+    """The nginx site asks for the app's body limit and buffers requests and responses in memory."""
+    from assessment.config import DEFAULTS
+
+    site = SITE.read_text(encoding="utf-8")
+    mb = int(re.search(r"client_max_body_size (\d+)m;", site).group(1))  # type: ignore[union-attr]
+    assert mb * 1024 * 1024 == DEFAULTS["MAX_CONTENT_LENGTH"]
+    assert f"client_body_buffer_size {mb}m;" in site
+    for line in ("proxy_request_buffering on;", "proxy_buffering on;", "proxy_max_temp_file_size 0;"):
+        assert line in site
+    render_nginx_site(1, 2, 3, Path("/c"), Path("/k"))  # the placeholders the tests replace are there
