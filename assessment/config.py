@@ -39,7 +39,7 @@ DEFAULTS: dict[str, object] = {
     # renders PDFs and the limit really answers: 3 workers x 1 render on 2 cores.
     "PDF_MAX_CONCURRENT": 1,
     "PDF_TIMEOUT_SECONDS": 20,
-    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port are
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
     # trusted (werkzeug's ProxyFix). 0: none, the headers are ignored. 1 behind deploy/nginx.
     "PROXY_FIX": 0,
 }

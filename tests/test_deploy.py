@@ -22,12 +22,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
 
 from bench.server import Nginx
 from bench.server import Server
+from bench.server import csrf_token
 from bench.server import gunicorn
 from bench.server import insecure_tls
 from bench.server import nginx
@@ -241,6 +243,26 @@ def test_https_at_nginx_gives_a_secure_host_cookie_and_hsts(behind_nginx: Nginx)
     # nginx adds no HSTS to proxied responses: this one is the app's, so the app saw HTTPS.
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert headers["Content-Security-Policy"].count("default-src") == 1
+
+
+@needs_nginx
+@pytest.mark.nginx
+def test_a_form_post_through_nginx_passes_the_csrf_and_referer_checks(behind_nginx: Nginx) -> None:
+    """The host the app sees through nginx is the origin the browser's Referer names."""
+    from bench.server import Client
+
+    client = Client(behind_nginx.base_url)
+    page = client.get("/q/about")
+    assert page.status == 200
+    token = csrf_token(page.text)
+    origin = behind_nginx.base_url
+    body = urlencode({"csrf_token": token, "age": "40", "sex": "female"}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"{origin}/q/about"}
+    answered = client.request("/q/about", body, headers)
+    # Passed CSRF and Referer (not the 400 "Your page timed out"): the form itself was checked.
+    assert answered.status == 200 and "There is a problem" in answered.text
+    refused = client.request("/q/about", body, {**headers, "Referer": "https://elsewhere.example/"})
+    assert refused.status == 400, "not vacuous: a foreign Referer is refused"
 
 
 @needs_nginx

@@ -57,7 +57,7 @@ def _trusted_hosts(app: Flask) -> None:
 
 
 def _proxy_fix(app: Flask) -> None:
-    """Trust X-Forwarded-* from PROXY_FIX proxies (GUTCHECK_PROXY_FIX; 0, the default: from none).
+    """Trust X-Forwarded-For/-Proto/-Host from PROXY_FIX proxies (GUTCHECK_PROXY_FIX; 0: from none).
 
     Behind deploy/nginx (one proxy) set 1: the scheme nginx saw (https) then makes the session
     cookie Secure and ``__Host-`` and adds HSTS, and the client address is the real one. With 0 a
@@ -73,8 +73,9 @@ def _proxy_fix(app: Flask) -> None:
         raise ConfigError(msg)
     hops = value
     if hops:
+        # No X-Forwarded-Port: the host the proxy passes on carries the browser's port, if any.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=0
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
         )
 
 

@@ -385,3 +385,20 @@ def test_a_bad_proxy_fix_setting_stops_the_start(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("GUTCHECK_PROXY_FIX", value)
     with pytest.raises(ConfigError, match="GUTCHECK_PROXY_FIX"):
         make_app()
+
+
+def test_a_form_post_behind_the_proxy_passes_the_referer_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS on the default port: the Referer "https://name/..." matches the host the app sees."""
+    monkeypatch.setenv("GUTCHECK_PROXY_FIX", "1")
+    client = make_app().test_client()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "gutcheck.example"}
+    forwarded["X-Forwarded-Port"] = "443"
+    page = client.get("/q/about", headers=forwarded)
+    token = csrf_token(text(page))
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    posted = client.post(
+        "/q/about",
+        data={"csrf_token": token, "age": "40", "sex": "female"},
+        headers={**forwarded, "Referer": "https://gutcheck.example/q/about", "Cookie": cookie},
+    )
+    assert posted.status_code == 302, text(posted)
