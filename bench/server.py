@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -247,8 +248,15 @@ class Client:
     def request(
         self, path: str, data: bytes | None = None, headers: Mapping[str, str] | None = None
     ) -> Response:
-        """Send one request; HTTP errors come back as a Response, not an exception."""
-        req = urllib.request.Request(self.base_url + path, data=data, headers=dict(headers or {}))
+        """Send one request; HTTP errors come back as a Response, not an exception.
+
+        A post carries a same-origin Referer, as a browser's does (the CSRF check asks for one
+        over HTTPS).
+        """
+        sent = dict(headers or {})
+        if data is not None:
+            sent.setdefault("Referer", self.base_url + path)
+        req = urllib.request.Request(self.base_url + path, data=data, headers=sent)
         try:
             with self.opener.open(req, timeout=self.timeout) as resp:
                 return Response(resp.geturl(), resp.status, dict(resp.headers.items()), resp.read())
@@ -514,3 +522,30 @@ def nginx(upstream_port: int, directory: Path | None = None) -> Iterator[Nginx]:
         yield server
     finally:
         server.stop()
+
+
+def slow_client(host: str, port: int, stop: threading.Event, in_body: bool, tls: bool = True) -> None:
+    """Send a request one byte every 3 seconds (in the body, or in the headers) until told to stop.
+
+    The request never ends: what it costs the server is a connection held open, nothing more.
+    """
+    try:
+        raw = socket.create_connection((host, port), timeout=10)
+    except OSError:
+        return
+    conn = insecure_tls().wrap_socket(raw, server_hostname=host) if tls else raw
+    with conn:
+        try:
+            if in_body:
+                conn.sendall(
+                    b"POST /continue HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+                )
+                drip = b"a"
+            else:
+                conn.sendall(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")
+                drip = b"X"
+            while not stop.wait(3):
+                conn.sendall(drip)
+        except OSError:
+            return

@@ -15,7 +15,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import ssl
 import statistics
 import threading
@@ -35,6 +34,7 @@ from bench.server import insecure_tls
 from bench.server import nginx
 from bench.server import nginx_binary
 from bench.server import render_nginx_site
+from bench.server import slow_client
 from tests.conftest import ROOT
 
 P1 = yaml.safe_load((ROOT / "tests" / "cases" / "p1_emma.yaml").read_text(encoding="utf-8"))["answers"]
@@ -184,33 +184,15 @@ def behind_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
             yield proxy
 
 
-def slow_client(proxy: Nginx, stop: threading.Event, in_body: bool) -> None:
-    """Send a request one byte every 3 seconds (in the body, or in the headers) until told to stop."""
-    raw = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
-    with insecure_tls().wrap_socket(raw, server_hostname="127.0.0.1") as conn:
-        if in_body:
-            conn.sendall(
-                b"POST /continue HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
-            )
-            drip = b"a"
-        else:
-            conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            drip = b"X"
-        while not stop.wait(3):
-            try:
-                conn.sendall(drip)
-            except OSError:
-                return
-
-
 @needs_nginx
 @pytest.mark.nginx
 def test_slow_clients_do_not_delay_healthz_through_nginx(behind_nginx: Nginx) -> None:
     """More slow clients than gunicorn has threads (3 x 4): /healthz answers within 1 s all along."""
     stop = threading.Event()
     clients = [
-        threading.Thread(target=slow_client, args=(behind_nginx, stop, i % 2 == 0), daemon=True)
+        threading.Thread(
+            target=slow_client, args=("127.0.0.1", behind_nginx.port, stop, i % 2 == 0), daemon=True
+        )
         for i in range(16)
     ]
     for t in clients:
