@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import ssl
 import statistics
@@ -156,15 +157,20 @@ def test_workers_boot_in_milliseconds_and_recycling_never_stalls(tmp_path: Path)
     assert max(latencies) < 1.0, f"a request waited {max(latencies):.2f} s"
 
 
-def test_the_shipped_gunicorn_settings() -> None:
+def test_the_shipped_gunicorn_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Preloaded app, gthread workers, no forwarded header trusted, and the deploy file builds on it."""
     import runpy
+
+    # The deploy file sets GUTCHECK_ENV and GUTCHECK_PROXY_FIX for the app: not for this process.
+    monkeypatch.delenv("GUTCHECK_ENV", raising=False)
+    monkeypatch.delenv("GUTCHECK_PROXY_FIX", raising=False)
 
     settings = runpy.run_path(str(SHIPPED))
     assert settings["preload_app"] is True and settings["worker_class"] == "gthread"
     assert settings["secure_scheme_headers"] == {} and settings["forwarded_allow_ips"] == ""
     deploy = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
     assert deploy["preload_app"] is True and deploy["bind"] == ["127.0.0.1:8000"]
+    assert os.environ["GUTCHECK_ENV"] == "production" and os.environ["GUTCHECK_PROXY_FIX"] == "1"
 
 
 # nginx in front (deploy/)

@@ -80,6 +80,7 @@ PDF_LIMITS: dict[str, int] = {
     "named_destinations_maximum_entries": 1_000,
     "named_destinations_maximum_depth": 16,
     "xfa_decoding_work_maximum_length": _PDF_LIMIT,
+    "xform_maximum_invocations_per_extraction": 100,
 }
 # The whole PDF parse, wall clock. Our summaries take about 20 ms.
 PARSE_BUDGET_S = 2.0
@@ -173,7 +174,8 @@ def read_attachment(data: bytes) -> tuple[bytes, int, bytes]:
     with _quiet_pypdf() as complaints:
         code, payload = _BROKEN, b""
         try:
-            with apply_configuration(None, **PDF_LIMITS):
+            # jbig2dec_binary=None: never run an external program on a file from outside.
+            with apply_configuration(None, jbig2dec_binary=None, **PDF_LIMITS):
                 reader = PdfReader(BytesIO(data))
                 found = next(
                     (
