@@ -162,8 +162,11 @@ def test_the_shipped_gunicorn_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
     # The deploy file sets GUTCHECK_ENV and GUTCHECK_PROXY_FIX for the app: not for this process.
-    monkeypatch.delenv("GUTCHECK_ENV", raising=False)
-    monkeypatch.delenv("GUTCHECK_PROXY_FIX", raising=False)
+    # (setenv first: monkeypatch undoes only what it recorded, and delenv of an unset name records
+    # nothing.)
+    for name in ("GUTCHECK_ENV", "GUTCHECK_PROXY_FIX"):
+        monkeypatch.setenv(name, "unset")
+        monkeypatch.delenv(name)
 
     settings = runpy.run_path(str(SHIPPED))
     assert settings["preload_app"] is True and settings["worker_class"] == "gthread"
