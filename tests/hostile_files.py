@@ -144,11 +144,11 @@ def deep_nesting(depth: int = 50_000) -> bytes:
     return assemble(objects)
 
 
-def pdf_with_answers(answers: dict[str, object] | None = None) -> bytes:
-    """A well-formed one-page PDF with answers.json embedded, written by pypdf."""
+def pdf_with_answers(document: bytes | None = None) -> bytes:
+    """A well-formed one-page PDF with an answers document embedded as answers.json, by pypdf."""
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
-    writer.add_attachment("answers.json", answers_document(answers))
+    writer.add_attachment("answers.json", document if document is not None else answers_document())
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -20,6 +20,9 @@ from pypdf.generic import _files as pypdf_files
 
 from assessment import ConfigError
 from assessment.config import ROOT
+from assessment.domain import QuestionType
+from assessment.domain import parse_answers
+from assessment.domain import visible_path
 from assessment.web import api
 from assessment.web import saved_file
 from assessment.web.crypto_session import HOST_PREFIX
@@ -53,31 +56,29 @@ def real_app() -> Flask:
 
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_every_hostile_file_is_refused_quickly_with_the_right_message(real_app: Flask, name: str) -> None:
-    """Each file is refused with its message, well inside the 2 s budget (so by the limits, not it)."""
+    """Each file is refused with its own message: by the limits, not by the time budget (TOO_SLOW)."""
     data, expected = CORPUS[name]
     client = real_app.test_client()
-    started = time.monotonic()
     response = upload(client, data, filename="summary.pdf", mime="application/pdf")
-    elapsed = time.monotonic() - started
     assert response.status_code == 400
     assert start_error(response) == expected
     assert stored(client) == {}
-    assert elapsed < saved_file.PARSE_BUDGET_S, f"{name} took {elapsed:.2f} s"
 
 
 def test_the_hostile_corpus_is_not_vacuous(real_app: Flask) -> None:
     """The same builders with good content are accepted: the corpus fails for its hostility only."""
+    meta = real_app.extensions["questionnaire"].meta
     client = real_app.test_client()
-    response = upload(client, hostile_files.pdf_with_answers(), filename="a.pdf", mime="application/pdf")
+    good = hostile_files.pdf_with_answers(document(P1, qid=meta.id, version=meta.version))
+    response = upload(client, good, filename="a.pdf", mime="application/pdf")
     assert response.status_code == 302
-    assert stored(client) == {"age": 40, "sex": "female"}
+    assert stored(client) == P1
 
 
 def test_the_recovery_bomb_is_stopped_by_the_pypdf_limit_itself() -> None:
-    """In-process, without the budget: the explicit recovery limit refuses it in milliseconds."""
-    started = time.monotonic()
+    """In-process, without the budget: the explicit recovery limit refuses it (pypdf's default 5 MB
+    would grind through it for seconds and hand back an empty "answers.json")."""
     code, _, payload = saved_file.read_attachment(hostile_files.recovery_bomb())
-    assert time.monotonic() - started < 1.0
     assert (code, payload) == (b"B", b"")
 
 
@@ -109,9 +110,7 @@ def test_a_parse_past_the_budget_is_stopped_and_the_worker_goes_on(
     monkeypatch.setattr(saved_file, "read_attachment", slow_parse)
     monkeypatch.setattr(saved_file, "PARSE_BUDGET_S", 0.5)
     client = real_app.test_client()
-    started = time.monotonic()
     response = upload(client, hostile_files.pdf_with_answers(), filename="a.pdf", mime="application/pdf")
-    assert time.monotonic() - started < 3
     assert response.status_code == 400 and start_error(response) == saved_file.TOO_SLOW
     assert client.get("/healthz").status_code == 200
 
@@ -156,14 +155,18 @@ def test_a_hostile_upload_writes_one_log_line(real_app: Flask, caplog: pytest.Lo
 
 def test_an_answers_file_whose_text_mentions_pdf_is_read_as_json(real_app: Flask) -> None:
     """Sniffing looks at offset 0 only: %PDF- early in the free text does not make a PDF."""
+    questionnaire = real_app.extensions["questionnaire"]
+    raw = {k: v if isinstance(v, list) else [v] for k, v in P1.items()}
+    path = visible_path(questionnaire, parse_answers(questionnaire, raw).answers)
+    qid = next(q.id for q in path.questions if q.type is QuestionType.TEXT)
     mention = "%PDF-1.7 is what my scanner writes; is that right?"
-    answers = {"my_questions": mention} | {k: v for k, v in P1.items() if k != "my_questions"}
-    data = document(answers)
+    answers = {qid: mention} | {k: v for k, v in P1.items() if k != qid}
+    data = document(answers, qid=questionnaire.meta.id, version=questionnaire.meta.version)
     assert b"%PDF-" in data[:1024]
     client = real_app.test_client()
     response = upload(client, data)
     assert response.status_code == 302
-    assert stored(client)["my_questions"] == answers["my_questions"]
+    assert stored(client)[qid] == mention
 
 
 # Form limits for urlencoded posts too
