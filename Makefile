@@ -4,11 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 RUNTIME_DEBS := libharfbuzz-subset0
-TEST_DEBS := chromium poppler-utils libatomic1
+TEST_DEBS := chromium poppler-utils libatomic1 nginx
 BENCH_DEBS := wrk
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench load lint clean deps-runtime deps-test screenshots upgrade
+.PHONY: run test check bench load prod-check lint clean deps-runtime deps-test screenshots upgrade
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -82,9 +82,14 @@ bench: deps-test
 	$(call ensure_debs,$(BENCH_DEBS))
 	$(PY) -m bench
 
+# The shipped production set-up (deploy/: nginx in front of gunicorn) under load, hostile traffic and a fault.
 load: deps-test
 	$(call ensure_debs,$(BENCH_DEBS))
 	$(PY) -m bench.load
+
+# The same set-up's checks alone (also part of `make test`): gunicorn.conf.py, deploy/ with nginx.
+prod-check: deps-test
+	$(VENV)/bin/pytest -q tests/test_deploy.py
 
 clean:
 	rm -rf $(VENV) $(UPGRADE_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,26 +1,40 @@
-"""`make load`: a bounded mixed run and a fault run against gunicorn (3 workers) on 127.0.0.1.
+"""`make load`: the shipped production set-up (deploy/) under load, hostile traffic and a fault.
 
-Mixed run (default 60 s, at most --max-requests requests): client threads send pages with a filled
-session, the JSON API, and PDFs (GET /report.pdf with the session and POST /api/v1/report). Expected:
-no 5xx except the designed 503 (with Retry-After) from the PDF limit, no connection errors, and
-worker memory back near its baseline afterwards.
+Set-up: gunicorn with deploy/gunicorn.conf.py (3 gthread workers, app and PDF renderer preloaded,
+production settings, one trusted proxy) behind nginx with deploy/nginx/gutcheck.conf (TLS with a
+throwaway certificate), all on 127.0.0.1. Only the log level is raised, so that each worker's boot
+time is printed.
 
-Fault run: while PDFs and pages are being requested, one worker is killed with SIGKILL in the middle
-of a PDF render (found through the socket of the in-flight request). Expected: only that request
-fails, every other request succeeds, and gunicorn brings the worker count back to 3.
+Mixed run, through nginx (default 60 s, at most --max-requests requests): client threads send pages
+with a filled session, the JSON API, and PDFs (GET /report.pdf with the session and POST
+/api/v1/report). Expected: no 5xx except the designed 503 (with Retry-After) from the PDF limit, no
+connection errors, and worker memory back near its baseline afterwards. p50/p99 per route.
 
-The session answers carry a sentinel; afterwards it must not appear in anything gunicorn printed,
-and the workers' TMPDIR must be empty (PDFs are rendered in memory).
+PDF burst, through nginx: 20 simultaneous PDF requests; each gets a render or a fast 503.
+
+Hostile mix, through nginx (default 20 s): hostile uploads (tests/hostile_files.py) to "Continue
+from a saved file", and 10 slow clients (a byte every 3 s, in the headers or the body), while a
+probe measures GET /healthz; its p99 must stay under 1 s.
+
+Fault run, straight to gunicorn: one worker is killed with SIGKILL in the middle of a PDF render
+(found through the socket of the in-flight request). Expected: only that request fails, every other
+request succeeds, and gunicorn brings the worker count back to 3.
+
+The session answers carry a sentinel; afterwards it must not appear in anything gunicorn or nginx
+printed, and the workers' TMPDIR must be empty (PDFs are rendered in memory).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import http.client
 import json
+import multiprocessing
 import os
 import random
+import re
 import signal
 import statistics
 import tempfile
@@ -38,10 +52,15 @@ import yaml
 
 from bench.assess import CASES
 from bench.assess import questionnaire
+from tests import hostile_files
 from tests.app_server import Client
 from tests.app_server import Server
+from tests.app_server import csrf_token
 from tests.app_server import fill_questionnaire
 from tests.app_server import gunicorn
+from tests.app_server import insecure_tls
+from tests.app_server import nginx
+from tests.app_server import slow_client
 
 SENTINEL = "LOADSENTINEL-\u00c6\u00d8-987"
 WORKERS = 3
@@ -59,6 +78,18 @@ class Target:
     api_body: bytes
     pages: list[str]
     guidance: list[str]
+    tls: bool = False
+
+    def connect(self, timeout: float = 60) -> http.client.HTTPConnection:
+        """Open a fresh connection (HTTPS to nginx, plain HTTP straight to gunicorn)."""
+        if self.tls:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=insecure_tls())
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def direct(self, server: Server) -> Target:
+        """The same clients, straight to gunicorn (for the fault run, which finds sockets)."""
+        host, port = server.base_url.removeprefix("http://").split(":")
+        return Target(host, int(port), self.cookies, self.api_body, self.pages, self.guidance, tls=False)
 
 
 @dataclass
@@ -94,7 +125,7 @@ class Tally:
 
 def send(target: Target, kind: str, rng: random.Random) -> tuple[int, bool, int]:
     """Send one request of a kind on a fresh connection; return (status, has Retry-After, local port)."""
-    conn = http.client.HTTPConnection(target.host, target.port, timeout=60)
+    conn = target.connect()
     try:
         cookie = {"Cookie": rng.choice(target.cookies)}
         if kind == "page":
@@ -135,7 +166,7 @@ def client_loop(target: Target, tally: Tally, deadline: float, limit: int, seed:
         tally.add(kind, status, (time.perf_counter() - started) * 1000, retry_after=retry_after)
 
 
-def prepare(server: Server, sessions: int) -> Target:
+def prepare(base_url: str, sessions: int) -> Target:
     """Fill `sessions` sessions through the real forms; build the API body from the same answers."""
     q = questionnaire()
     data = yaml.safe_load((CASES / "p1_emma.yaml").read_text(encoding="utf-8"))
@@ -145,13 +176,15 @@ def prepare(server: Server, sessions: int) -> Target:
     section_ids = {s.id: [qq.id for qq in s.questions] for s in q.sections}
     cookies = []
     for _ in range(sessions):
-        client = Client(server.base_url)
+        client = Client(base_url)
         fill_questionnaire(client, answers, section_ids)
         cookies.append(client.cookie_header())
-    host, port = server.base_url.removeprefix("http://").split(":")
+    tls = base_url.startswith("https://")
+    host, port = base_url.split("://", 1)[1].split(":")
     pages = ["/", "/review", "/results"] + [f"/q/{s.id}" for s in q.sections if s.id != "side_effects"]
     guidance = ["/guidance/"] + [f"/guidance/{slug}" for slug in sorted(q.guidance)[:8]]
-    return Target(host, int(port), cookies, json.dumps({"answers": answers}).encode(), pages, guidance)
+    body = json.dumps({"answers": answers}).encode()
+    return Target(host, int(port), cookies, body, pages, guidance, tls=tls)
 
 
 def warm_up(target: Target, rounds: int = 3) -> None:
@@ -208,6 +241,148 @@ def mixed_run(server: Server, target: Target, seconds: float, limit: int, client
     return {"tally": tally, "elapsed": elapsed, "before": before, "after": after, "peak": peak}
 
 
+def pdf_burst(target: Target, count: int = 20) -> dict[str, Any]:
+    """Send `count` PDF requests at the same instant (POST /api/v1/report); time each."""
+    results: list[tuple[int | None, float, bool]] = []
+    lock = threading.Lock()
+    go = threading.Barrier(count)
+
+    def one() -> None:
+        go.wait()
+        started = time.perf_counter()
+        conn = target.connect()
+        try:
+            headers = {"Content-Type": "application/json"}
+            conn.request("POST", "/api/v1/report", body=target.api_body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            outcome: tuple[int | None, float, bool] = (
+                resp.status,
+                (time.perf_counter() - started) * 1000,
+                resp.getheader("Retry-After") is not None,
+            )
+        except (OSError, http.client.HTTPException):
+            outcome = (None, (time.perf_counter() - started) * 1000, False)
+        finally:
+            conn.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=90)
+    return {"results": results, "count": count}
+
+
+def multipart_upload(data: bytes, token: str) -> tuple[bytes, str]:
+    """Return (body, content type) of the start page's "Continue from a saved file" form."""
+    boundary = "gutcheck-load-" + "".join(random.choices("0123456789abcdef", k=16))
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="saved_file"; filename="summary.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def hostile_mix(base_url: str, host: str, port: int, seconds: float, slow: int = 10) -> dict[str, Any]:
+    """Hostile uploads and slow clients for `seconds`, while a probe times GET /healthz."""
+    corpus = list(hostile_files.corpus().items())
+    stop = threading.Event()
+    deadline = time.monotonic() + seconds
+    uploads: Counter[str] = Counter()
+    upload_ms: list[float] = []
+    probe_ms: list[float] = []
+    probe_errors: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def uploader(seed: int) -> None:
+        rng = random.Random(seed)
+        client = Client(base_url, timeout=30)
+        while time.monotonic() < deadline:
+            name, (data, expected) = rng.choice(corpus)
+            started = time.perf_counter()
+            try:
+                token = csrf_token(client.get("/").text)
+                body, content_type = multipart_upload(data, token)
+                response = client.request("/continue", body, {"Content-Type": content_type})
+                refused = response.status == 400 and html.escape(expected, quote=True) in response.text
+                outcome = "refused with its message" if refused else f"HTTP {response.status} ({name})"
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = f"{type(exc).__name__} ({name})"
+            with lock:
+                uploads[outcome] += 1
+                upload_ms.append((time.perf_counter() - started) * 1000)
+
+    slow_threads = [
+        threading.Thread(target=slow_client, args=(host, port, stop, i % 2 == 0), daemon=True)
+        for i in range(slow)
+    ]
+    # The probe runs in a process of its own, so that the load generator's threads (and their
+    # share of the GIL) are not counted in /healthz's latency.
+    context = multiprocessing.get_context("fork")
+    receive, send_end = context.Pipe(duplex=False)
+    prober = context.Process(target=probe_healthz, args=(host, port, deadline, send_end), daemon=True)
+    prober.start()
+    send_end.close()
+    for t in slow_threads:
+        t.start()
+    workers = [threading.Thread(target=uploader, args=(i,), daemon=True) for i in range(3)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=seconds + 60)
+    if receive.poll(30):
+        probe_ms, errors = receive.recv()
+        probe_errors.update(errors)
+    prober.join(timeout=10)
+    stop.set()
+    for t in slow_threads:
+        t.join(timeout=10)
+    return {
+        "uploads": uploads,
+        "upload_ms": upload_ms,
+        "probe_ms": probe_ms,
+        "probe_errors": probe_errors,
+        "slow": slow,
+        "seconds": seconds,
+    }
+
+
+def probe_healthz(host: str, port: int, deadline: float, results: Any) -> None:
+    """GET /healthz through nginx every 100 ms until the deadline; send back (latencies ms, errors)."""
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        conn = http.client.HTTPSConnection(host, port, timeout=10, context=insecure_tls())
+        try:
+            conn.request("GET", "/healthz")
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                errors[f"HTTP {resp.status}"] += 1
+        except (OSError, http.client.HTTPException) as exc:
+            errors[type(exc).__name__] += 1
+        finally:
+            conn.close()
+        latencies.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.1)
+    results.send((latencies, errors))
+    results.close()
+
+
+def boot_times(logs: str) -> list[float]:
+    """Return each worker's boot time (fork to ready, ms) that gunicorn.conf.py logged."""
+    return [float(ms) for ms in re.findall(r"Worker \d+ ready in ([\d.]+) ms", logs)]
+
+
 def find_owner(server_port: int, client_port: int, pids: list[int]) -> int | None:
     """Return the worker pid holding the server side of a loopback connection from client_port."""
     inode = ""
@@ -261,7 +436,7 @@ def fault_run(server: Server, target: Target, pdf_kind: str, seconds: float = 10
         conn = None
         while time.monotonic() < deadline and "pid" not in victim:
             try:
-                conn = http.client.HTTPConnection(target.host, target.port, timeout=60)
+                conn = target.connect()
                 if pdf_kind == "pdf_get":
                     conn.request("GET", "/report.pdf", headers={"Cookie": rng.choice(target.cookies)})
                 else:
@@ -314,10 +489,21 @@ def fault_run(server: Server, target: Target, pdf_kind: str, seconds: float = 10
     }
 
 
+def _quantile(values: list[float], q: int) -> float:
+    """Return the q-th percentile (1-99) of at least two values."""
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
 def _p99(values: list[float]) -> str:
     if len(values) < 2:
         return "-"
-    return f"{statistics.quantiles(values, n=100)[98]:.0f} ms"
+    return f"{_quantile(values, 99):.0f} ms"
+
+
+def _p50_p99(values: list[float]) -> str:
+    if len(values) < 2:
+        return "p50/p99 -"
+    return f"p50 {_quantile(values, 50):.0f} ms, p99 {_quantile(values, 99):.0f} ms"
 
 
 def _mb(rss: Mapping[int, float]) -> str:
@@ -341,14 +527,19 @@ def report(mixed: dict[str, Any], fault: dict[str, Any] | None, extra: list[Row]
     total = tally.total(lambda k, s: True) + tally.connection_errors()
     rate = total / mixed["elapsed"]
     rows: list[Row] = [
-        ("requests (mixed run)", "bounded", f"{total} in {mixed['elapsed']:.0f} s ({rate:.0f}/s)", "info")
+        (
+            "requests (mixed run, through nginx)",
+            "bounded",
+            f"{total} in {mixed['elapsed']:.0f} s ({rate:.0f}/s)",
+            "info",
+        )
     ]
     for kind, _ in MIX:
         summary = _summary(
             {kind: tally.statuses.get(kind, Counter())}, {kind: tally.errors.get(kind, Counter())}, False
         )
         rows.append(
-            (f"  {kind}", "2xx", f"{summary or 'none'}; p99 {_p99(tally.latencies.get(kind, []))}", "info")
+            (f"  {kind}", "2xx", f"{summary or 'none'}; {_p50_p99(tally.latencies.get(kind, []))}", "info")
         )
     bad_5xx = tally.total(lambda k, s: s >= 500 and not (s == 503 and k in PDF_KINDS))
     designed = tally.total(lambda k, s: s == 503 and k in PDF_KINDS)
@@ -420,6 +611,68 @@ def report(mixed: dict[str, Any], fault: dict[str, Any] | None, extra: list[Row]
     return rows + extra
 
 
+def hardening_rows(burst: dict[str, Any], hostile: dict[str, Any], boots: list[float]) -> list[Row]:
+    """Rows for the PDF burst, the hostile mix and the workers' boot times."""
+    rows: list[Row] = []
+    results = burst["results"]
+    statuses = Counter(r[0] for r in results)
+    all_ms = [r[1] for r in results]
+    busy_ms = [r[1] for r in results if r[0] == 503]
+    only_designed = set(statuses) <= {200, 503} and statuses.get(200, 0) > 0
+    fast_busy = all(r[2] for r in results if r[0] == 503) and max(busy_ms, default=0) < 2000
+    counts = ", ".join(
+        f"{s if s is not None else 'error'}: {n}" for s, n in sorted(statuses.items(), key=str)
+    )
+    slowest_busy = f"; slowest 503 {max(busy_ms):.0f} ms" if busy_ms else ""
+    rows.append(
+        (
+            f"{burst['count']} simultaneous PDFs (through nginx)",
+            "a render or a fast 503 + Retry-After",
+            f"{counts}; {_p50_p99(all_ms)}{slowest_busy}",
+            _verdict(only_designed and fast_busy and len(results) == burst["count"]),
+        )
+    )
+    probe = hostile["probe_ms"]
+    p99 = _quantile(probe, 99) if len(probe) >= 2 else float("inf")
+    errors = sum(hostile["probe_errors"].values())
+    measured = f"p99 {p99:.0f} ms, max {max(probe, default=0):.0f} ms ({len(probe)} probes"
+    measured += f", {errors} failed)" if errors else ")"
+    rows.append(
+        (
+            f"hostile mix: /healthz p99 (nginx, {hostile['seconds']:g} s)",
+            "<= 1000 ms",
+            measured,
+            _verdict(p99 <= 1000 and errors == 0),
+        )
+    )
+    uploads: Counter[str] = hostile["uploads"]
+    refused = uploads.get("refused with its message", 0)
+    others = ", ".join(f"{k}: {n}" for k, n in uploads.items() if k != "refused with its message")
+    upload_ms = hostile["upload_ms"]
+    rows.append(
+        (
+            f"  hostile uploads, with {hostile['slow']} slow clients",
+            "each refused with its message",
+            f"{refused} of {sum(uploads.values())} refused; {_p50_p99(upload_ms)}"
+            + (f"; {others}" if others else ""),
+            _verdict(refused > 0 and refused == sum(uploads.values())),
+        )
+    )
+    if boots:
+        boot = f"{len(boots)} boots: median {statistics.median(boots):.0f} ms, max {max(boots):.0f} ms"
+    else:
+        boot = "no boot times in gunicorn's log"
+    rows.append(
+        (
+            "worker boot (fork to ready)",
+            "< 500 ms (preloaded app)",
+            boot,
+            _verdict(bool(boots) and max(boots) < 500),
+        )
+    )
+    return rows
+
+
 def table(rows: list[Row]) -> str:
     header: Row = ("check", "expected", "measured", "result")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
@@ -436,33 +689,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=30_000, help="upper bound on mixed requests")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--sessions", type=int, default=4, help="filled sessions to rotate through")
+    parser.add_argument("--hostile-seconds", type=float, default=20, help="length of the hostile mix")
     args = parser.parse_args(argv)
+    load_at_start = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     tmp = Path(tempfile.mkdtemp(prefix="gutcheck-load-"))
     worker_tmp = tmp / "tmp"
     worker_tmp.mkdir()
-    print(f"[load] gunicorn {WORKERS} workers on 127.0.0.1; logs in {tmp}", flush=True)
-    with gunicorn(workers=WORKERS, env={"TMPDIR": str(worker_tmp)}, log_dir=tmp) as server:
-        target = prepare(server, args.sessions)
-        print(
-            f"[load] mixed run: {args.seconds:g} s, at most {args.max_requests} requests, "
-            f"{args.clients} clients",
-            flush=True,
-        )
-        mixed = mixed_run(server, target, args.seconds, args.max_requests, args.clients)
-        rng = random.Random(1)
-        pdf_kind = next((k for k in PDF_KINDS if send(target, k, rng)[0] == 200), None)
-        fault = None
-        if pdf_kind is not None:
-            print(f"[load] fault run: SIGKILL during a PDF render ({pdf_kind})", flush=True)
-            fault = fault_run(server, target, pdf_kind)
-        time.sleep(0.5)
-        logs = server.logs()
+    print(
+        f"[load] gunicorn (deploy/gunicorn.conf.py, {WORKERS} workers) behind nginx; logs in {tmp}",
+        flush=True,
+    )
+    with gunicorn(
+        workers=WORKERS,
+        config="deploy/gunicorn.conf.py",
+        extra_args=["--log-level", "info"],
+        env={"TMPDIR": str(worker_tmp)},
+        log_dir=tmp,
+    ) as server:
+        upstream = int(server.base_url.rsplit(":", 1)[1])
+        with nginx(upstream, tmp / "nginx") as proxy:
+            target = prepare(proxy.base_url, args.sessions)
+            print(
+                f"[load] mixed run through nginx: {args.seconds:g} s, at most {args.max_requests} requests, "
+                f"{args.clients} clients",
+                flush=True,
+            )
+            mixed = mixed_run(server, target, args.seconds, args.max_requests, args.clients)
+            print("[load] 20 simultaneous PDF requests through nginx", flush=True)
+            time.sleep(1)
+            burst = pdf_burst(target, 20)
+            print(f"[load] hostile mix through nginx: {args.hostile_seconds:g} s", flush=True)
+            hostile = hostile_mix(proxy.base_url, "127.0.0.1", proxy.port, args.hostile_seconds)
+            direct = target.direct(server)
+            rng = random.Random(1)
+            pdf_kind = next((k for k in PDF_KINDS if send(direct, k, rng)[0] == 200), None)
+            fault = None
+            if pdf_kind is not None:
+                print(
+                    f"[load] fault run, straight to gunicorn: SIGKILL during a PDF render ({pdf_kind})",
+                    flush=True,
+                )
+                fault = fault_run(server, direct, pdf_kind)
+            time.sleep(0.5)
+            logs = server.logs()
+            proxy_logs = proxy.error_log()
     leftovers = sorted(str(p.relative_to(worker_tmp)) for p in worker_tmp.rglob("*"))
-    leaked = logs.count("LOADSENTINEL")
+    leaked = logs.count("LOADSENTINEL") + proxy_logs.count("LOADSENTINEL")
     left = str(len(leftovers)) + (f" {leftovers[:3]}" if leftovers else "")
     extra: list[Row] = [
         ("files left in the workers' TMPDIR", "0", left, "pass" if not leftovers else "FAIL"),
-        ("sentinel answers in gunicorn's output", "0", str(leaked), "pass" if leaked == 0 else "FAIL"),
+        (
+            "sentinel answers in gunicorn's or nginx's output",
+            "0",
+            str(leaked),
+            "pass" if leaked == 0 else "FAIL",
+        ),
         (
             "tracebacks in gunicorn's output",
             "0",
@@ -470,9 +751,10 @@ def main(argv: list[str] | None = None) -> int:
             "pass" if "Traceback" not in logs else "FAIL",
         ),
     ]
-    rows = report(mixed, fault, extra)
+    rows = report(mixed, fault, hardening_rows(burst, hostile, boot_times(logs)) + extra)
     print(table(rows))
-    print(f"\ngunicorn output: {tmp / 'gunicorn.log'}")
+    print(f"\nload average at start: {load_at_start}; nproc {os.cpu_count()}")
+    print(f"\ngunicorn output: {tmp / 'gunicorn.log'}; nginx: {tmp / 'nginx' / 'error.log'}")
     return 1 if any(r[3] in ("FAIL", "n/a") for r in rows) else 0
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assessment.web import headers
 from assessment.web.crypto_session import EncryptedSessionInterface
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     headers.init_app(app)
     _trusted_hosts(app)
+    _proxy_fix(app)
 
     from assessment.web import api
     from assessment.web import errors
@@ -56,6 +58,29 @@ def _trusted_hosts(app: Flask) -> None:
     hosts = app.config.get("TRUSTED_HOSTS")
     if isinstance(hosts, str):
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()] or None
+
+
+def _proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto/-Host from PROXY_FIX proxies (GUTCHECK_PROXY_FIX; 0: from none).
+
+    Behind deploy/nginx (one proxy) set 1: the scheme nginx saw (https) then makes the session
+    cookie Secure and ``__Host-`` and adds HSTS, and the client address is the real one. With 0 a
+    client's own X-Forwarded-Proto changes nothing (gunicorn.conf.py trusts no forwarded header).
+    """
+    from assessment import ConfigError
+
+    value = app.config.get("PROXY_FIX") or 0
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if type(value) is not int or value < 0:
+        msg = f"GUTCHECK_PROXY_FIX is the number of trusted proxies (0 or more), not {value!r}"
+        raise ConfigError(msg)
+    hops = value
+    if hops:
+        # No X-Forwarded-Port: the host the proxy passes on carries the browser's port, if any.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
+        )
 
 
 def _template_globals() -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""JSON API (a contract: see docs/design.md): no cookies, no CSRF, JSON in and out, never a 500."""
+"""JSON API (a contract: see docs/design.md): no cookies, no CSRF, JSON in and out, never a 500.
+
+Errors are RFC 9457 problem documents (errors.problem): ``application/problem+json`` with
+``type``, ``title``, ``status``, ``detail``, plus ``error`` (a stable code) and ``message``. The
+session interface gives /api/ requests a null session, so no cookie is ever read, set or refreshed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
@@ -18,6 +24,7 @@ from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.web.errors import problem
 from assessment.web.levels import level_view
 from assessment.web.openapi import openapi_document
 from assessment.web.report import RETRY_AFTER_SECONDS
@@ -37,12 +44,10 @@ class ApiError(Exception):
 
 
 @bp.errorhandler(ApiError)
-def api_error(exc: ApiError) -> tuple[Response, int]:
-    """Answer an API error as JSON."""
-    body: dict[str, Any] = {"error": exc.error, "message": exc.message}
-    if exc.errors is not None:
-        body["errors"] = exc.errors
-    return jsonify(body), exc.status
+def api_error(exc: ApiError) -> BaseResponse:
+    """Answer an API error as a problem document."""
+    extra: dict[str, Any] = {"errors": exc.errors} if exc.errors is not None else {}
+    return problem(exc.status, exc.message, error=exc.error, extra=extra)
 
 
 def questionnaire() -> Questionnaire:
@@ -55,7 +60,10 @@ def read_answers() -> Assessment:
     """Parse the request body with the same parser as the forms; raise ApiError on bad input."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send the answers as application/json.")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # not a ValueError, so get_json(silent=True) lets it through
+        raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
     if body is None:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
@@ -176,16 +184,18 @@ def assessments() -> Response:
 
 
 @bp.post("/report")
-def report() -> Response:
+def report() -> BaseResponse:
     """Return the PDF summary for the posted answers."""
     assessment = read_answers()
     try:
         return pdf_response(summary_pdf(assessment))
     except SummaryBusy:
-        response = jsonify({"error": "busy", "message": "Too many summaries are being made. Try again soon."})
-        response.status_code = 503
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return problem(
+            503,
+            "Too many summaries are being made. Try again soon.",
+            error="busy",
+            headers=[("Retry-After", str(RETRY_AFTER_SECONDS))],
+        )
 
 
 @bp.get("/questionnaire")

@@ -1,4 +1,17 @@
-"""An encrypted session cookie: AES-GCM with a key derived from SECRET_KEY, and an idle lifetime."""
+"""An encrypted session cookie: AES-GCM with a key derived from SECRET_KEY, and two lifetimes.
+
+- Idle lifetime (SESSION_IDLE_MINUTES, 60): every response re-seals the cookie with a new time, so
+  answers are forgotten after an hour without activity.
+- Absolute lifetime (SESSION_ABSOLUTE_HOURS, 8): the time the session began travels inside the
+  sealed cookie and is never refreshed, so no cookie (not even a copy taken before "Clear my
+  answers") is accepted more than that long after it began.
+- Key rotation: SECRET_KEY encrypts; SECRET_KEY_FALLBACKS (Flask's own setting) still decrypt, so
+  a new key can be rolled out without ending everyone's session. Remove an old key after the
+  absolute lifetime has passed.
+- Name: a Secure cookie is called ``__Host-<SESSION_COOKIE_NAME>``, which browsers accept only
+  with Secure, Path=/ and no Domain: no subdomain can set or overwrite it.
+- The JSON API (``/api/``) gets a null session: it never reads, sets or refreshes the cookie.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +28,27 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask
 from flask import Request
 from flask import Response
+from flask import has_request_context
 from flask import request
+from flask.sessions import NullSession
 from flask.sessions import SecureCookieSession
 from flask.sessions import SessionInterface
 
 _VERSION = b"\x01"
 _NONCE = 12
+HOST_PREFIX = "__Host-"
+STATELESS_PREFIX = "/api/"
 
 
 class EncryptedSession(SecureCookieSession):
     """A session that can say whether the cookie it came from was unreadable or expired."""
+
+    expired = False
+    started: int | None = None
+
+
+class StatelessSession(NullSession):
+    """The API's session: empty, never written, never sent."""
 
     expired = False
 
@@ -36,33 +60,73 @@ def derive_key(secret: str | bytes) -> bytes:
     return hkdf.derive(material)
 
 
-def seal(key: bytes, payload: dict[str, Any], now: float | None = None) -> str:
-    """Encrypt and authenticate a payload with its issue time."""
+def seal(key: bytes, payload: dict[str, Any], now: float | None = None, started: float | None = None) -> str:
+    """Encrypt and authenticate a payload with its issue time and the time its session began."""
+    issued = int(now if now is not None else time.time())
     body = json.dumps(
-        {"t": int(now if now is not None else time.time()), "d": payload}, separators=(",", ":")
+        {"t": issued, "s": int(started) if started is not None else issued, "d": payload},
+        separators=(",", ":"),
     ).encode()
     nonce = os.urandom(_NONCE)
     sealed = _VERSION + nonce + AESGCM(key).encrypt(nonce, body, _VERSION)
     return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
 
-def unseal(key: bytes, token: str, max_age: int, now: float | None = None) -> dict[str, Any] | None:
-    """Return the payload, or None when the cookie is tampered with, unreadable or too old."""
+def unseal_envelope(
+    keys: bytes | list[bytes],
+    token: str,
+    max_age: int,
+    now: float | None = None,
+    max_total: int | None = None,
+) -> tuple[dict[str, Any], int] | None:
+    """Return (payload, session start), or None when tampered with, unreadable or too old.
+
+    ``keys`` are tried in order (the current key first, then the fallbacks). ``max_age`` bounds the
+    time since the cookie was sealed, ``max_total`` the time since its session began.
+    """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        if raw[:1] != _VERSION or len(raw) < 1 + _NONCE + 16:
-            return None
-        body = AESGCM(key).decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _VERSION)
-        data = json.loads(body)
-    except (ValueError, InvalidTag, TypeError):
+    except (ValueError, TypeError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("t"), int):
+    if raw[:1] != _VERSION or len(raw) < 1 + _NONCE + 16:
+        return None
+    body = None
+    for key in [keys] if isinstance(keys, bytes) else keys:
+        try:
+            body = AESGCM(key).decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _VERSION)
+            break
+        except (InvalidTag, ValueError):
+            continue
+    if body is None:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or type(data.get("t")) is not int or not isinstance(data.get("d"), dict):
+        return None
+    issued = data["t"]
+    started = data.get("s", issued)
+    if type(started) is not int or started > issued:
         return None
     current = now if now is not None else time.time()
-    if current - data["t"] > max_age or not isinstance(data.get("d"), dict):
+    if current - issued > max_age:
+        return None
+    if max_total is not None and current - started > max_total:
         return None
     payload: dict[str, Any] = data["d"]
-    return payload
+    return payload, started
+
+
+def unseal(key: bytes, token: str, max_age: int, now: float | None = None) -> dict[str, Any] | None:
+    """Return the payload, or None when the cookie is tampered with, unreadable or too old."""
+    found = unseal_envelope(key, token, max_age, now)
+    return found[0] if found is not None else None
+
+
+def is_stateless(req: Request) -> bool:
+    """Say whether a request is one the session must stay out of (the JSON API)."""
+    return req.path.startswith(STATELESS_PREFIX)
 
 
 class EncryptedSessionInterface(SessionInterface):
@@ -70,35 +134,65 @@ class EncryptedSessionInterface(SessionInterface):
 
     session_class = EncryptedSession
 
+    def _keys(self, app: Flask) -> list[bytes]:
+        """Return the current key, then the keys of SECRET_KEY_FALLBACKS (made once per app)."""
+        keys: list[bytes] | None = app.extensions.get("gutcheck_session_keys")
+        if keys is None:
+            secrets = [app.secret_key or "", *fallback_keys(app)]
+            keys = [derive_key(secret) for secret in secrets]
+            app.extensions["gutcheck_session_keys"] = keys
+        return keys
+
     def _key(self, app: Flask) -> bytes:
-        key = app.extensions.get("gutcheck_session_key")
-        if key is None:
-            key = derive_key(app.secret_key or "")
-            app.extensions["gutcheck_session_key"] = key
-        return key
+        return self._keys(app)[0]
 
     def _max_age(self, app: Flask) -> int:
         return int(app.config["SESSION_IDLE_MINUTES"]) * 60
 
-    def open_session(self, app: Flask, request: Request) -> EncryptedSession:
+    def _max_total(self, app: Flask) -> int:
+        return int(float(app.config["SESSION_ABSOLUTE_HOURS"]) * 3600)
+
+    def secure(self, app: Flask) -> bool:
+        """Secure whenever the page came over HTTPS, not only when the configuration says so."""
+        return self.get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """``__Host-gutcheck`` for a Secure cookie, the plain name otherwise."""
+        name = str(app.config["SESSION_COOKIE_NAME"])
+        return HOST_PREFIX + name if self.secure(app) else name
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        """No Domain for a ``__Host-`` cookie (browsers would refuse it)."""
+        return None if self.secure(app) else super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """Path=/ for a ``__Host-`` cookie."""
+        return "/" if self.secure(app) else super().get_cookie_path(app)
+
+    def open_session(self, app: Flask, request: Request) -> EncryptedSession | StatelessSession:
         """Read the cookie; a bad or expired one gives an empty session marked expired."""
+        if is_stateless(request):
+            return StatelessSession()
         token = request.cookies.get(self.get_cookie_name(app))
         if not token:
             return self.session_class()
-        data = unseal(self._key(app), token, self._max_age(app))
-        if data is None:
+        found = unseal_envelope(self._keys(app), token, self._max_age(app), max_total=self._max_total(app))
+        if found is None:
             session = self.session_class()
             session.expired = True
             return session
-        return self.session_class(data)
+        session = self.session_class(found[0])
+        session.started = found[1]
+        return session
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Write the cookie again on every request (sliding idle lifetime), or delete it."""
+        if is_stateless(request) or isinstance(session, NullSession):
+            return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
-        # Secure whenever the page came over HTTPS, not only when production config says so.
-        secure = self.get_cookie_secure(app) or request.is_secure
+        secure = self.secure(app)
         samesite = self.get_cookie_samesite(app)
         httponly = self.get_cookie_httponly(app)
         if not session:
@@ -109,13 +203,25 @@ class EncryptedSessionInterface(SessionInterface):
                 response.vary.add("Cookie")
             return
         response.vary.add("Cookie")
+        now = time.time()
+        started = getattr(session, "started", None) or now
+        # Never past the absolute lifetime, even in the browser's own bookkeeping.
+        max_age = max(0, min(self._max_age(app), int(started + self._max_total(app) - now)))
         response.set_cookie(
             name,
-            seal(self._key(app), dict(session)),
-            max_age=self._max_age(app),
+            seal(self._key(app), dict(session), now=now, started=started),
+            max_age=max_age,
             domain=domain,
             path=path,
             secure=secure,
             httponly=httponly,
             samesite=samesite,
         )
+
+
+def fallback_keys(app: Flask) -> list[str]:
+    """Return SECRET_KEY_FALLBACKS as a list: a JSON list or "old1,old2" from the environment."""
+    value = app.config.get("SECRET_KEY_FALLBACKS") or []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value if part]

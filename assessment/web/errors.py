@@ -1,4 +1,8 @@
-"""Friendly error pages (400, 404, 405, 413, 500) and the CSRF page that keeps saved answers."""
+"""Friendly error pages (400, 404, 405, 413, 500) and the CSRF page that keeps saved answers.
+
+Under ``/api/`` every error, a routing 404 or 405 and an unexpected 500 included, is an RFC 9457
+problem document (``application/problem+json``) and never a page or a traceback.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from flask import url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 from assessment.web import answers_store
@@ -29,6 +34,48 @@ TITLES = {
     413: "That was too much to send",
     500: "Sorry, something went wrong",
 }
+
+
+PROBLEM_JSON = "application/problem+json"
+API_PREFIX = "/api/"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    error: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: list[tuple[str, str]] | None = None,
+) -> Response:
+    """Answer an RFC 9457 problem document; ``error`` and ``message`` stay for v1 clients.
+
+    ``type`` is ``about:blank``, so ``title`` is the status phrase; ``error`` is a stable
+    machine-readable code and ``message`` repeats ``detail``.
+    """
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "error": error or title.lower().replace(" ", "_").replace("-", "_"),
+        "message": detail,
+    }
+    body.update(extra or {})
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for key, value in headers or []:
+        if key.lower() != "content-type":
+            response.headers[key] = value
+    return response
+
+
+def is_api() -> bool:
+    """Say whether the current request is for the JSON API."""
+    try:
+        return request.path.startswith(API_PREFIX)
+    except Exception:  # no request context: not the API
+        return False
 
 
 def init_app(app: Flask) -> None:
@@ -52,14 +99,10 @@ def handle_http_error(error: HTTPException) -> Response:
     code = error.code or 500
     if code < 400:
         return error.get_response()
-    if request.path.startswith("/api/"):
-        # Programs read JSON: routing errors (404, 405) that never reach the API blueprint too.
-        name = (error.name or "error").lower().replace(" ", "_")
-        return Response(
-            json.dumps({"error": name, "message": error.description or ""}),
-            status=code,
-            mimetype="application/json",
-        )
+    if is_api():
+        # Programs read JSON: routing errors (404, 405) that never reach the API blueprint too,
+        # with what the error says about itself (Allow on a 405).
+        return problem(code, error.description or "", headers=list(error.get_headers()))
     if code >= 500:
         response = _page("errors/500.html", code)
     else:
@@ -73,6 +116,8 @@ def handle_http_error(error: HTTPException) -> Response:
 
 def handle_server_error(error: InternalServerError) -> Response:
     """Show a calm page for an unexpected failure (details go to the server log, not to the person)."""
+    if is_api():
+        return problem(500, "Something went wrong on our side. Try again later.", error="internal_error")
     return _page("errors/500.html", 500)
 
 

@@ -16,6 +16,15 @@ _ANSWER_VALUE: dict[str, Any] = {
     ]
 }
 
+PROBLEM_JSON = "application/problem+json"
+# RFC 9457 members; type is always about:blank, so title is the HTTP status phrase.
+_PROBLEM: dict[str, Any] = {
+    "type": {"type": "string"},
+    "title": {"type": "string"},
+    "status": {"type": "integer"},
+    "detail": {"type": "string"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "AnswersRequest": {
         "type": "object",
@@ -30,13 +39,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Error": {
         "type": "object",
-        "required": ["error", "message"],
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+        "description": "An RFC 9457 problem document; error is a stable code, message repeats detail.",
+        "required": ["type", "title", "status", "detail", "error", "message"],
+        "properties": {**_PROBLEM, "error": {"type": "string"}, "message": {"type": "string"}},
     },
     "ValidationErrors": {
         "type": "object",
-        "required": ["error", "message", "errors"],
+        "description": "An RFC 9457 problem document with the messages per question id.",
+        "required": ["type", "title", "status", "detail", "error", "message", "errors"],
         "properties": {
+            **_PROBLEM,
             "error": {"const": "invalid_answers"},
             "message": {"type": "string"},
             "errors": {
@@ -203,7 +215,7 @@ def _error_responses(*codes: int) -> dict[str, Any]:
     return {
         str(code): {
             "description": reasons[code],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         for code in codes
     }
@@ -216,7 +228,7 @@ _JSON_BODY = {
 _UNPROCESSABLE = {
     "422": {
         "description": "Some answers are not valid; messages per question id",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrors"}}},
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ValidationErrors"}}},
     }
 }
 

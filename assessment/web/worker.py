@@ -1,16 +1,44 @@
-"""Per-worker start-up for gunicorn: make the PDF renderer early, then freeze start-up objects."""
+"""Start-up for gunicorn: make the PDF renderer before fork, then freeze start-up objects.
+
+With ``preload_app`` (gunicorn.conf.py) the master loads the app and calls ``prepare_master``
+before it forks any worker: the renderer (WeasyPrint imported, stylesheet parsed, fonts loaded)
+is made once, one small render warms its caches, and everything alive is frozen out of the
+garbage collector's scans. Each worker is then a fork that is ready at once. ``prepare_worker``
+runs in each worker: it makes the renderer when the master did not (no preload) and freezes what
+the worker added.
+"""
 
 from __future__ import annotations
 
 import gc
+import threading
 
 from flask import Flask
 
 from assessment.web.report import renderer
 
+RENDER_THREAD = "gutcheck-pdf-render"  # the name assessment/report/pdf.py gives its render threads
+
+WARM_UP_HTML = "<!doctype html><html lang='en'><title>Gut Check</title><p>Gut Check</p></html>"
+
+
+def prepare_master(app: object) -> None:
+    """Make the renderer, render once to warm it, and freeze the heap; in the master, before fork.
+
+    Nothing here may leave a render running: a forked worker would inherit its locks but not its
+    thread. The warm-up render's thread has ended when render() returns its result.
+    """
+    if isinstance(app, Flask):
+        renderer(app).render(WARM_UP_HTML)
+    rendering = [t for t in threading.enumerate() if t.name == RENDER_THREAD and t.is_alive()]
+    for thread in rendering:  # it is publishing its result: a moment at most
+        thread.join(timeout=5)
+    gc.collect()
+    gc.freeze()
+
 
 def prepare_worker(app: object) -> None:
-    """Build the PDF renderer now and move everything alive out of the garbage collector's scans.
+    """Build the PDF renderer now (if the master did not) and freeze what is alive.
 
     Making the renderer here imports WeasyPrint, parses the stylesheet and loads the fonts, so the
     first summary a person downloads is as fast as the rest. Everything alive at this point (the

@@ -40,7 +40,8 @@ def openapi(client: FlaskClient) -> dict[str, Any]:
 
 def validate(document: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
     """Validate a real response body against the schema the document declares for it."""
-    content = document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]
+    media = document["paths"][path][method]["responses"][str(status)]["content"]
+    content = media["application/json"] if status < 400 else media["application/problem+json"]
     schema = {**content["schema"], "components": document["components"]}
     jsonschema.Draft202012Validator(schema).validate(body)
 

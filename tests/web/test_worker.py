@@ -44,3 +44,60 @@ def test_gunicorn_hook_accepts_a_wsgi_wrapper_around_the_app(app: Flask) -> None
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_master_hook_makes_the_renderer_before_fork_and_a_fork_can_use_it(app: Flask) -> None:
+    """preload_app: when_ready makes and warms the renderer in the master, leaves no thread behind,
+    freezes the heap; a forked worker then renders with that very renderer."""
+    import os
+    import threading
+    import time
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    server = SimpleNamespace(cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app))
+    gc.unfreeze()
+    try:
+        hooks["when_ready"](server)
+        assert "pdf_renderer" in app.extensions
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert not [t for t in threading.enumerate() if t.name == "gutcheck-pdf-render"]
+    made = app.extensions["pdf_renderer"]
+    answers = generic_answers(app.extensions["questionnaire"])
+    pid = os.fork()
+    if pid == 0:  # the "worker"
+        code = 1
+        try:
+            response = app.test_client().post("/api/v1/report", json={"answers": answers})
+            ok = response.status_code == 200 and response.data.startswith(b"%PDF-")
+            code = 0 if ok and app.extensions["pdf_renderer"] is made else 2
+        finally:
+            os._exit(code)
+    for _ in range(600):  # a minute at most
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the forked worker's render hung")
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_worker_hook_logs_how_long_the_worker_took_to_be_ready(app: Flask) -> None:
+    import time
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    lines: list[str] = []
+    log = SimpleNamespace(info=lambda message, *args: lines.append(message % args))
+    worker = SimpleNamespace(wsgi=app, log=log, pid=123)
+    hooks["pre_fork"](None, worker)
+    time.sleep(0.01)
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](worker)
+    finally:
+        gc.unfreeze()
+    assert len(lines) == 1 and lines[0].startswith("Worker 123 ready in ")
