@@ -131,9 +131,10 @@ def attachments(pdf: bytes) -> dict[str, list[bytes]]:
 
 
 def answers_json(pdf: bytes) -> dict[str, Any]:
-    """Parse the single answers.json attachment."""
+    """Parse the single answers.json attachment (beside it: the same answers as FHIR, issue 17)."""
     found = attachments(pdf)
-    assert list(found) == ["answers.json"] and len(found["answers.json"]) == 1, found.keys()
+    assert sorted(found) == ["answers.json", "questionnaire-response.fhir.json"], found.keys()
+    assert len(found["answers.json"]) == 1, found.keys()
     document: dict[str, Any] = json.loads(found["answers.json"][0].decode("utf-8"))
     return document
 

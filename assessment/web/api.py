@@ -17,6 +17,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.fhir import FHIR_JSON
 from assessment.web.openapi import openapi_document
 from assessment.web.report import RETRY_AFTER_SECONDS
 from assessment.web.report import SummaryBusy
@@ -53,7 +54,7 @@ def read_answers() -> Assessment:
     """Parse the request body with the same parser as the forms; raise ApiError on bad input."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send the answers as application/json.")
-    body = request.get_json(silent=True)
+    body = fhir_body() if request.mimetype == FHIR_JSON else request.get_json(silent=True)
     if body is None:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.")
     if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
@@ -70,6 +71,13 @@ def read_answers() -> Assessment:
     if errors:
         raise ApiError(422, "invalid_answers", "Some answers are missing or not valid.", errors)
     return assess(q, parsed.answers)
+
+
+def fhir_body() -> dict[str, Any]:
+    """A QuestionnaireResponse (Content-Type application/fhir+json), read as {"answers": {...}}."""
+    from assessment.web.fhir import fhir_request_body
+
+    return fhir_request_body()
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from assessment.report import RenderTimeout
 from assessment.report.summary import answers_document
 from assessment.report.summary import build_summary
 from assessment.web.answers_store import load_answers
+from assessment.web.fhir import fhir_attachment
 from assessment.web.levels import level_view
 
 bp = Blueprint("report", __name__)
@@ -93,7 +94,7 @@ def summary_pdf(assessment: Assessment, today: dt.date | None = None) -> bytes:
     try:
         return renderer(current_app._get_current_object()).render(  # type: ignore[attr-defined]
             document.html,
-            attachments=[document.attachment],
+            attachments=[document.attachment, fhir_attachment(assessment, today or dt.date.today())],
             title=document.title,
             author=document.author,
             subject=document.subject,
