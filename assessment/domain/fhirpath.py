@@ -134,7 +134,9 @@ class _Translator:
             return self._attribute(node)
         if isinstance(node, (re_ast.AddExpression, re_ast.SubtractExpression, re_ast.ArithmeticExpression)):
             if node.type not in _ARITHMETIC:
-                msg = f"the operator '{node.type}' is not translated (its rounding differs)"
+                msg = (
+                    f"the operator '{node.type}' is not translated (FHIRPath's div and mod round another way)"
+                )
                 raise Untranslatable(msg)
             left, right = self._number(node.left), self._number(node.right)
             return _Value(f"({left.text} {_ARITHMETIC[node.type]} {right.text})", NUMBER)
