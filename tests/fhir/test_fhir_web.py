@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirResponse
@@ -391,3 +392,23 @@ def test_plain_json_is_still_plain_json(client: FlaskClient) -> None:
     resource = as_response(client, persona("p1_emma"))
     response = client.post("/api/v1/assessments", json=resource)
     assert response.status_code == 400 and "answers" in response.get_json()["message"]
+
+
+def test_the_openapi_document_describes_the_fhir_route_and_content_type(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/assessments", "/api/v1/report", "/api/v1/questionnaire-response"):
+        assert FHIR in document["paths"][path]["post"]["requestBody"]["content"], path
+    components = {"components": document["components"]}
+    responses = document["paths"]["/api/v1/questionnaire-response"]["post"]["responses"]
+    schema = {**responses["200"]["content"][FHIR]["schema"], **components}
+    body = as_response(client, persona("p2_raj"))
+    jsonschema.Draft202012Validator(schema).validate(body)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate({**body, "resourceType": "Patient"})
+    invalid = client.post("/api/v1/questionnaire-response", json={"answers": {"age": "old"}})
+    assert invalid.status_code == 422
+    schema = {**responses["422"]["content"]["application/json"]["schema"], **components}
+    jsonschema.Draft202012Validator(schema).validate(invalid.get_json())
+    questionnaire = document["paths"]["/fhir/Questionnaire"]["get"]["responses"]["200"]["content"][FHIR]
+    schema = {**questionnaire["schema"], **components}
+    jsonschema.Draft202012Validator(schema).validate(json.loads(client.get("/fhir/Questionnaire").get_data()))
