@@ -233,7 +233,7 @@ def _help(question: Question) -> str:
     if question.type is QuestionType.SCALE and (question.min_label or question.max_label):
         lo = _plain(question.minimum)
         hi = _plain(question.maximum)
-        parts.append(f"{lo} means {question.min_label or lo}; {hi} means {question.max_label or hi}.")
+        parts.append(f"{lo} = {question.min_label or lo}, {hi} = {question.max_label or hi}.")
     return " ".join(parts)
 
 
