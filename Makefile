@@ -7,6 +7,10 @@ RUNTIME_DEBS := libharfbuzz-subset0
 TEST_DEBS := chromium poppler-utils libatomic1 nginx
 BENCH_DEBS := wrk
 STAMP := $(VENV)/.installed
+# LHC-Forms (NLM's FHIR form renderer, from the npm registry) for tests/browser/test_lforms.py: the
+# package's built files only (npm pack, no dependencies to resolve), served to Chromium by the test.
+LFORMS_VERSION := 40.1.3
+LFORMS_DIR := build/lforms-$(LFORMS_VERSION)
 
 .PHONY: run test check bench load prod-check lint clean deps-runtime deps-test screenshots upgrade
 
@@ -56,8 +60,23 @@ endef
 deps-runtime: $(STAMP)
 	$(call ensure_debs,$(RUNTIME_DEBS))
 
-deps-test: deps-runtime
+deps-test: deps-runtime $(LFORMS_DIR)/package.json
 	$(call ensure_debs,$(TEST_DEBS))
+
+# npm comes with Node.js (Debian's `nodejs npm`, or a Node.js build that bundles npm): install the
+# Debian packages only when there is no npm at all, so a bundled one is never replaced.
+$(LFORMS_DIR)/package.json:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: nodejs npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	  else \
+	    echo "npm is missing. Please run: sudo apt-get install nodejs npm"; exit 1; \
+	  fi; }
+	rm -rf $(LFORMS_DIR).part && mkdir -p $(LFORMS_DIR).part
+	cd $(LFORMS_DIR).part && npm pack --silent lforms@$(LFORMS_VERSION) >/dev/null \
+	  && tar xzf lforms-$(LFORMS_VERSION).tgz --strip-components=1 && rm lforms-$(LFORMS_VERSION).tgz
+	rm -rf $(LFORMS_DIR) && mv $(LFORMS_DIR).part $(LFORMS_DIR)
 
 run: deps-runtime
 	@if [ -z "$$SECRET_KEY" ] && [ -z "$$GUTCHECK_SECRET_KEY" ]; then \

@@ -481,9 +481,10 @@ def test_document_level_pdf_ua_entries_survive_the_finishing_step(
     with t.pdf.open_metadata() as xmp:
         assert xmp.get("pdfuaid:part") == "1"
     files = pikepdf.NameTree(root.Names.EmbeddedFiles)
-    assert list(files.keys()) == ["answers.json"]
-    spec = files["answers.json"]
-    assert str(spec.F) == str(spec.UF) == "answers.json"
+    # answers.json, and the same answers as a FHIR QuestionnaireResponse (issue 17).
+    assert list(files.keys()) == ["answers.json", "questionnaire-response.fhir.json"]
+    for name_, spec in files.items():
+        assert str(spec.F) == str(spec.UF) == name_
     assert t.path.read_bytes().startswith(b"%PDF-1.7")
 
 

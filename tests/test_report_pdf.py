@@ -131,9 +131,10 @@ def attachments(pdf: bytes) -> dict[str, list[bytes]]:
 
 
 def answers_json(pdf: bytes) -> dict[str, Any]:
-    """Parse the single answers.json attachment."""
+    """Parse the single answers.json attachment (beside it: the same answers as FHIR, issue 17)."""
     found = attachments(pdf)
-    assert list(found) == ["answers.json"] and len(found["answers.json"]) == 1, found.keys()
+    assert sorted(found) == ["answers.json", "questionnaire-response.fhir.json"], found.keys()
+    assert len(found["answers.json"]) == 1, found.keys()
     document: dict[str, Any] = json.loads(found["answers.json"][0].decode("utf-8"))
     return document
 
@@ -853,7 +854,7 @@ def test_hostile_free_text_prints_literally_fetches_nothing_and_attaches_nothing
     # Nothing was fetched, by the server's count and by the renderer's fetcher.
     assert hits.count == 0, hits.paths
     assert renderer(app).refused == refused_before == []
-    # Only our answers.json is embedded, and it carries the strings unchanged.
+    # Only our answers.json (and its FHIR twin) is embedded, and it carries the strings unchanged.
     document = answers_json(pdf)
     assert {qid: document["answers"][qid] for qid in hostile} == hostile
     detached = subprocess.run([tool("pdfdetach"), "-list", "-"], input=pdf, capture_output=True, check=False)
@@ -862,7 +863,7 @@ def test_hostile_free_text_prints_literally_fetches_nothing_and_attaches_nothing
         detached = subprocess.run(
             [tool("pdfdetach"), "-list", str(tmp_path / "h.pdf")], capture_output=True, check=True
         )
-    assert detached.stdout.decode().splitlines()[0].strip() == "1 embedded files"
+    assert detached.stdout.decode().splitlines()[0].strip() == "2 embedded files"  # answers.json and FHIR
     # /etc/passwd never got in.
     assert "root:" not in "\n".join(pdf_texts(pdf))
     assert b"root:" not in pdf

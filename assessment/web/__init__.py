@@ -46,6 +46,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.
     csrf.exempt(api.bp)
+    from assessment.web import fhir
+
+    fhir.init_app(app)
     levels.init_app(app)
     questionnaire.init_app(app)
     guidance.init_app(app)

@@ -24,6 +24,7 @@ from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.fhir import FHIR_JSON
 from assessment.web.errors import problem
 from assessment.web.levels import level_view
 from assessment.web.openapi import openapi_document
@@ -61,7 +62,7 @@ def read_answers() -> Assessment:
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send the answers as application/json.")
     try:
-        body = request.get_json(silent=True)
+        body = fhir_body() if request.mimetype == FHIR_JSON else request.get_json(silent=True)
     except RecursionError:  # not a ValueError, so get_json(silent=True) lets it through
         raise ApiError(400, "malformed_json", "The body is nested too deeply.") from None
     if body is None:
@@ -80,6 +81,13 @@ def read_answers() -> Assessment:
     if errors:
         raise ApiError(422, "invalid_answers", "Some answers are missing or not valid.", errors)
     return assess(q, parsed.answers)
+
+
+def fhir_body() -> dict[str, Any]:
+    """A QuestionnaireResponse (Content-Type application/fhir+json), read as {"answers": {...}}."""
+    from assessment.web.fhir import fhir_request_body
+
+    return fhir_request_body()
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from assessment.report.summary import answers_document
 from assessment.report.summary import build_summary
 from assessment.web.answers_store import answer_dates
 from assessment.web.answers_store import load_answers
+from assessment.web.fhir import fhir_attachment
 from assessment.web.levels import level_view
 
 bp = Blueprint("report", __name__)
@@ -93,11 +94,12 @@ def summary_document(
 
 def summary_pdf(assessment: Assessment, dates: AnswerDates | None = None) -> bytes:
     """Render the summary PDF with the answers embedded as answers.json; raise SummaryBusy."""
-    document = summary_document(assessment, dates or AnswerDates(dt.date.today()))
+    dates = dates or AnswerDates(dt.date.today())
+    document = summary_document(assessment, dates)
     try:
         return renderer(current_app._get_current_object()).render(  # type: ignore[attr-defined]
             document.html,
-            attachments=[document.attachment],
+            attachments=[document.attachment, fhir_attachment(assessment, dates.answered_at)],
             title=document.title,
             author=document.author,
             subject=document.subject,

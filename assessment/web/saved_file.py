@@ -130,6 +130,8 @@ def read_saved_file(data: bytes, *, budget_s: float | None = None) -> SavedAnswe
     if not data.strip():
         raise SavedFileError(EMPTY)
     document = pdf_attachment(data, budget_s=budget_s) if is_pdf(data) else data
+    if b"QuestionnaireResponse" in document:  # a FHIR file, see the end of this module
+        return from_questionnaire_response(document)
     return parse_document(document)
 
 
@@ -338,3 +340,26 @@ def _answered_at(document: dict[str, Any]) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+# -- A FHIR QuestionnaireResponse (issue 17) ------------------------------------------------------
+# Read by assessment/fhir against the app's questionnaire; an answers.json that merely mentions
+# the word in a written answer is not a QuestionnaireResponse and goes on to parse_document.
+def from_questionnaire_response(data: bytes) -> SavedAnswers:
+    """Read a QuestionnaireResponse to this questionnaire; fall back to answers.json for anything else."""
+    from flask import current_app
+
+    from assessment.fhir import FhirInputError
+    from assessment.fhir import read_questionnaire_response
+
+    try:
+        document: Any = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SavedFileError(NOT_READABLE) from exc
+    if not isinstance(document, dict) or document.get("resourceType") != "QuestionnaireResponse":
+        return parse_document(data)
+    try:
+        read = read_questionnaire_response(document, current_app.extensions["questionnaire"])
+    except FhirInputError as exc:
+        raise SavedFileError(str(exc)) from None
+    return SavedAnswers(read.questionnaire_id, read.version, read.answers)
