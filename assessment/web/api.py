@@ -20,11 +20,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
-from assessment.domain import alarm_report
+from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
 from assessment.fhir import FHIR_JSON
+from assessment.web.api_models import assessment_response
+from assessment.web.api_models import questionnaire_response
 from assessment.web.errors import problem
 from assessment.web.levels import level_view
 from assessment.web.openapi import openapi_document
@@ -91,98 +93,18 @@ def fhir_body() -> dict[str, Any]:
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    """Describe an assessment as the contract's JSON."""
-    meta = assessment.questionnaire.meta
-    overall = level_view(assessment.urgency)
-    alarms = alarm_report(assessment)
-    return {
-        "questionnaire": {"id": meta.id, "version": meta.version},
-        "urgency": assessment.urgency.value,
-        "time_frame": overall.time_frame_text,
-        "action": overall.action_text,
-        "safety_net": meta.safety_net,
-        "alarms": {
-            "features": [
-                {"question": f.question.id, "label": f.label, "answer": f.answer, "urgency": f.urgency.value}
-                for f in alarms.features
-            ],
-            "unanswered": [q.id for q in alarms.unanswered],
-            "none_reported": alarms.none_reported,
-        },
-        "scores": [
-            {
-                "id": s.id,
-                "label": s.score.label,
-                "value": float(s.value) if s.score.decimals else int(s.value),
-                "band": s.band_label,
-                "unvalidated": s.score.unvalidated,
-            }
-            for s in assessment.scores
-        ],
-        "rules": [
-            {
-                "id": r.id,
-                "urgency": r.urgency.value,
-                "time_frame": level_view(r.urgency).time_frame_text,
-                "guidance": r.guidance,
-                "guidance_url": url_for("guidance.page", slug=r.guidance, _external=False),
-                "message": r.message,
-                "why": [{"label": w.label, "value": w.value} for w in r.why],
-            }
-            for r in assessment.rules
-        ],
-        "path": list(assessment.path.question_ids),
-    }
+    """Describe an assessment as the contract's JSON (api_models.AssessmentResponse)."""
+    texts = {u: (level_view(u).time_frame_text, level_view(u).action_text) for u in Urgency}
+
+    def guidance_url(slug: str) -> str:
+        return url_for("guidance.page", slug=slug, _external=False)
+
+    return assessment_response(assessment, texts, guidance_url).model_dump(mode="json")
 
 
 def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
-    """Describe the questionnaire: sections, questions, options, scores and bands."""
-
-    def number(value: Any) -> float | int | None:
-        return None if value is None else (int(value) if value == int(value) else float(value))
-
-    return {
-        "meta": {"id": q.meta.id, "version": q.meta.version, "title": q.meta.title, "recall": q.meta.recall},
-        "sections": [
-            {
-                "id": s.id,
-                "title": s.title,
-                "intro": s.intro,
-                "visible_if": s.visible_if.source if s.visible_if else None,
-                "questions": [
-                    {
-                        "id": x.id,
-                        "type": x.type.value,
-                        "label": x.label,
-                        "short_label": x.short_label or None,
-                        "hint": x.hint,
-                        "required": x.required,
-                        "visible_if": x.visible_if.source if x.visible_if else None,
-                        "options": [{"value": o.value, "label": o.label} for o in x.options],
-                        "exclusive": list(x.exclusive),
-                        "min": number(x.minimum),
-                        "max": number(x.maximum),
-                        "unit": x.unit,
-                        "max_length": x.max_length or None,
-                    }
-                    for x in s.questions
-                ],
-            }
-            for s in q.sections
-        ],
-        "scores": [
-            {
-                "id": s.id,
-                "label": s.label,
-                "range": [number(s.minimum), number(s.maximum)],
-                "unvalidated": s.unvalidated,
-                "bands": [
-                    {"min": number(b.minimum), "max": number(b.maximum), "label": b.label} for b in s.bands
-                ],
-            }
-            for s in q.scores
-        ],
-    }
+    """Describe the questionnaire as the contract's JSON (api_models.QuestionnaireResponseBody)."""
+    return questionnaire_response(q).model_dump(mode="json")
 
 
 @bp.post("/assessments")

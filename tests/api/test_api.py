@@ -177,3 +177,22 @@ def test_every_case_through_the_api_gives_its_levels_and_rules(client: FlaskClie
     for rule_id, urgency in data.get("urgencies", {}).items():
         assert fired[rule_id]["urgency"] == urgency, rule_id
         assert fired[rule_id]["time_frame"] == levels[Urgency(urgency)].time_frame
+
+
+def test_the_document_comes_from_the_models_and_closes_every_response_shape(
+    client: FlaskClient, openapi: dict[str, Any]
+) -> None:
+    """A member the code adds without declaring it fails validation: the schemas catch drift."""
+    from assessment.web import api_models
+
+    schemas = openapi["components"]["schemas"]
+    assert schemas == {**schemas, **api_models.component_schemas()}
+    closed = [name for name, schema in api_models.component_schemas().items() if "properties" in schema]
+    for name in closed:
+        if name not in ("AnswersRequest", "Error", "ValidationErrors"):
+            assert schemas[name].get("additionalProperties") is False, name
+    body = client.post("/api/v1/assessments", json={"answers": case(PERSONAS[0])["answers"]}).get_json()
+    validate(openapi, "/api/v1/assessments", "post", 200, body)
+    for drifted in ({**body, "undeclared": 1}, {**body, "rules": [{**body["rules"][0], "extra": "x"}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            validate(openapi, "/api/v1/assessments", "post", 200, drifted)
