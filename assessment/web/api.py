@@ -74,8 +74,8 @@ def read_answers() -> Assessment:
     errors: dict[str, list[str]] = {qid: list(messages) for qid, messages in parsed.errors.items()}
     for qid in parsed.unknown:
         errors[qid] = ["There is no question with this id."]
-    for question in visible_path(q, parsed.answers).questions:
-        if question.required and question.id not in parsed.answers and question.id not in errors:
+    for question in visible_path(q, parsed.answers).missing_required(parsed.answers):
+        if question.id not in errors:
             errors[question.id] = ["This question needs an answer."]
     if errors:
         raise ApiError(422, "invalid_answers", "Some answers are missing or not valid.", errors)

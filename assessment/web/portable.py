@@ -24,6 +24,7 @@ from assessment.domain import Section
 from assessment.domain import VisiblePath
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from assessment.domain import prune
 from assessment.domain import visible_path
 from assessment.domain.answers import clean_text
 from assessment.domain.answers import without_retired
@@ -99,7 +100,7 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
         return start_page(OTHER_QUESTIONNAIRE.format(id=_short(saved.questionnaire_id))), 400
     raw, retired = without_retired(questionnaire, saved.answers)
     parsed = parse_answers(questionnaire, raw)
-    restored = flow.prune(questionnaire, parsed.answers)
+    restored = prune(questionnaire, parsed.answers)
     if not restored:
         return start_page(NOTHING_USABLE), 400
     path = visible_path(questionnaire, restored)
@@ -118,7 +119,7 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
 
 def _first_to_ask(path: VisiblePath, answers: Answers, changed: set[str]) -> Section | None:
     """Return the first visible section with a required answer missing or an answer to give again."""
-    missing = flow.first_missing(path, answers)
+    missing = path.first_missing(answers)
     for section in path.sections:
         if section is missing or section.id in changed:
             return section

@@ -25,12 +25,12 @@ from werkzeug.wrappers import Response
 
 from assessment.domain import Answers
 from assessment.domain import AnswerValue
-from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import Section
 from assessment.domain import VisiblePath
 from assessment.domain import display_value
 from assessment.domain import parse_answers
+from assessment.domain import prune
 from assessment.domain import visible_path
 from assessment.domain.answers import required_message
 from assessment.domain.client_conditions import answer_refs
@@ -131,9 +131,7 @@ def _shared_url(app: Flask, reusable: bool, endpoint: str, **values: Any) -> str
     return found
 
 
-def _section_url(
-    app: Flask, reusable: bool, section: Section, *, review: bool = False, row: str = ""
-) -> str:
+def _section_url(app: Flask, reusable: bool, section: Section, *, review: bool = False, row: str = "") -> str:
     """Return flow.section_url(section, review=review, row=row), through _shared_url."""
     if review:
         extra = {"return": "review", "row": row} if row else {"return": "review"}
@@ -203,7 +201,7 @@ def start_page(upload_error: str = "") -> str:
     first = path.sections[0] if path.sections else None
     resume_url = None
     if answers:
-        missing = flow.first_missing(path, answers)
+        missing = path.first_missing(answers)
         resume_url = flow.section_url(missing) if missing else url_for("questionnaire.review")
     return render_template(
         "questionnaire/start.html",
@@ -233,11 +231,11 @@ def section(section_id: str) -> Response | str:
     row = request.args.get("row", "") if review else ""
     if row and not any(q.id == row for q in current.questions):
         row = ""
-    if flow.position(path, current.id) is None:
+    if path.position(current.id) is None:
         # Hidden by an earlier answer: skip ahead to the next section the person does see.
-        after = flow.next_visible_after(questionnaire, path, current)
+        after = path.next_after(questionnaire.sections, current.id)
         return redirect(flow.section_url(after, review=review) if after else url_for("questionnaire.review"))
-    blocker = _missing_before(questionnaire, path, current, stored)
+    blocker = path.first_missing(stored, before=current.id)
     if blocker is not None:
         flash(flow.MISSING_MESSAGE, "info")
         return redirect(flow.section_url(blocker, review=review))
@@ -245,22 +243,6 @@ def section(section_id: str) -> Response | str:
         return _save(current, answers, review, row)
     # A GET validates nothing, so it needs no WTForms form: the stored answers fill the page.
     return _render(current, stored, path, forms.stored_values(current.questions, stored), {}, review, row=row)
-
-
-def _missing_before(
-    questionnaire: Questionnaire, path: VisiblePath, current: Section, answers: Mapping[str, AnswerValue]
-) -> Section | None:
-    """Return flow.first_missing(path, answers) when it comes before `current` on the path, else None.
-
-    One pass over the visible questions up to the section's own (they are in path order), where
-    first_missing looks through every visible question once per section.
-    """
-    for question in path.questions:
-        if question.section_id == current.id:
-            return None
-        if question.required and question.id not in answers:
-            return questionnaire.section(question.section_id)
-    return None
 
 
 def _save(current: Section, answers: Answers, review: bool, row: str = "") -> Response | str:
@@ -274,11 +256,14 @@ def _save(current: Section, answers: Answers, review: bool, row: str = "") -> Re
     candidate = answers.merged(draft.answers, replace=ids)
     path = visible_path(questionnaire, candidate)
     visible_ids = [q.id for q in path.questions_in(current.id)]
-    result = parse_answers(questionnaire, raw, only=visible_ids, check_required=True)
+    result = parse_answers(questionnaire, raw, only=visible_ids)
     errors: dict[str, tuple[str, ...]] = dict(result.errors)
+    for question in path.missing_required(candidate):
+        if question.section_id == current.id and question.id not in errors:
+            errors[question.id] = (required_message(question),)
     page_errors: list[str] = []
     if not errors:
-        updated = flow.prune(questionnaire, answers.merged(result.answers, replace=ids))
+        updated = prune(questionnaire, answers.merged(result.answers, replace=ids))
         try:
             answers_store.save_answers(updated)
         except answers_store.AnswersTooLarge:
@@ -305,11 +290,11 @@ def _after_save(answers: Answers, current: Section, review: bool, row: str = "")
     questionnaire = answers_store.questionnaire()
     path = visible_path(questionnaire, answers)
     if review:
-        missing = flow.first_missing(path, answers)
+        missing = path.first_missing(answers)
         if missing:
             return flow.section_url(missing, review=True)
         return flow.review_url(row if row in answers else "")
-    following = flow.next_section(path, current.id)
+    following = path.next_section(current.id)
     return flow.section_url(following) if following else url_for("questionnaire.review")
 
 
@@ -407,7 +392,7 @@ def _render(
     outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
     known = {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
     step, steps = flow.step_of(answers_store.questionnaire(), current)
-    previous = flow.previous_section(path, current.id)
+    previous = path.previous_section(current.id)
     reusable = _reusable(app)
     if review:
         back_url, back_text = _shared_url(app, reusable, "questionnaire.review"), "Back to your answers"
@@ -495,7 +480,7 @@ def clear_confirm() -> str:
     """Ask before forgetting the answers: a confirmation page whose button posts to /clear."""
     questionnaire = answers_store.questionnaire()
     answers = answers_store.load_answers()
-    complete = bool(answers) and flow.first_missing(visible_path(questionnaire, answers), answers) is None
+    complete = bool(answers) and visible_path(questionnaire, answers).first_missing(answers) is None
     back_url = url_for("results.results") if complete else url_for("questionnaire.start")
     return render_template("questionnaire/clear.html", back_url=back_url, has_answers=bool(answers))
 

@@ -16,9 +16,7 @@ from assessment.config import ROOT
 from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
-from assessment.domain import visible_path
 from assessment.web import answers_store
-from assessment.web import flow
 from assessment.web import questionnaire as questionnaire_views
 from assessment.web import results as results_views
 from tests.casefiles import load_case
@@ -176,20 +174,6 @@ def test_a_flashed_message_is_shown_on_a_pre_rendered_page(real_app: Flask) -> N
     html = text(client.get(f"/q/{first}"))
     assert answers_store.EXPIRED_MESSAGE in html
     assert 'class="notice notice--info"' in html
-
-
-def test_the_missing_answers_check_agrees_with_flow(real_app: Flask) -> None:
-    questionnaire = real_app.extensions["questionnaire"]
-    full = _reference(real_app, generic_answers(questionnaire))
-    rng = random.Random(3)
-    for _ in range(300):
-        answers = dict(full.only([qid for qid in full if rng.random() < 0.7]).data)
-        path = visible_path(questionnaire, answers)
-        blocker = flow.first_missing(path, answers)
-        for current in path.sections:
-            before = flow.position(path, blocker.id) < flow.position(path, current.id) if blocker else False
-            expected = blocker if before else None
-            assert questionnaire_views._missing_before(questionnaire, path, current, answers) is expected
 
 
 RESULT_CASES = ["p1_emma", "p2_raj", "p3_linda", "rule_r02_worsening", "rule_r16_over_40", "rule_r29_chemo"]
