@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from assessment.domain import assess
+from assessment.domain.answers_file import AnswerDates
 from assessment.report.pdf import PDF_VARIANT
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import base_stylesheet
-from assessment.report.summary import AnswerDates
 from assessment.report.tagging import finish_pdf
 from assessment.web.report import SummaryDocument
 from assessment.web.report import summary_document

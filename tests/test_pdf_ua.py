@@ -34,8 +34,8 @@ from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from assessment.domain.answers_file import AnswerDates
 from assessment.report import PdfRenderer
-from assessment.report.summary import AnswerDates
 from assessment.report.summary import build_summary
 from assessment.report.tagging import PAGINATION_BDC
 from assessment.report.tagging import Changes

@@ -34,7 +34,7 @@ from assessment.domain import Question
 from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
-from assessment.report.summary import AnswerDates
+from assessment.domain.answers_file import AnswerDates
 from assessment.web.crypto_session import seal
 
 EXPIRED_MESSAGE = (
@@ -88,31 +88,14 @@ def save_answers(answers: Answers, dates: AnswerDates | None = None) -> None:
     if dates is None and (answers != load_answers() or DATES_KEY not in session):
         dates = AnswerDates(dt.date.today())
     if dates is not None:
-        session[DATES_KEY] = _dates_text(dates)
+        session[DATES_KEY] = dates.compact()
     session[KEY] = encoded
     g._gutcheck_answers = answers
 
 
 def answer_dates() -> AnswerDates:
     """Return when the stored answers were given (and restored); today when the session does not say."""
-    today = dt.date.today()
-    stored = session.get(DATES_KEY)
-    days: list[dt.date] = []
-    if isinstance(stored, str) and len(stored) <= 21:
-        for part in stored.split():
-            try:
-                days.append(dt.date.fromisoformat(part))
-            except ValueError:
-                return AnswerDates(today)
-    # A date after today cannot be right (a clock or a file from elsewhere): today instead.
-    if not days or any(day > today for day in days):
-        return AnswerDates(today)
-    return AnswerDates(days[0], days[1] if len(days) > 1 else None)
-
-
-def _dates_text(dates: AnswerDates) -> str:
-    restored = f" {dates.restored_on.isoformat()}" if dates.restored and dates.restored_on else ""
-    return dates.answered_at.isoformat() + restored
+    return AnswerDates.from_compact(session.get(DATES_KEY), dt.date.today())
 
 
 def clear() -> None:

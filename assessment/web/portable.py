@@ -28,13 +28,13 @@ from assessment.domain import prune
 from assessment.domain import visible_path
 from assessment.domain.answers import clean_text
 from assessment.domain.answers import without_retired
-from assessment.report.summary import AnswerDates
-from assessment.report.summary import answers_document
+from assessment.domain.answers_file import AnswerDates
+from assessment.domain.answers_file import SavedAnswers
+from assessment.domain.answers_file import SavedFileError
+from assessment.domain.answers_file import answers_document
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.questionnaire import start_page
-from assessment.web.saved_file import SavedAnswers
-from assessment.web.saved_file import SavedFileError
 from assessment.web.saved_file import read_saved_file
 
 bp = Blueprint("portable", __name__)
@@ -109,7 +109,7 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
     dropped += [(qid, NO_SUCH_QUESTION) for qid in parsed.unknown]
     asked_again = [questionnaire.questions[q] for q in path.question_ids if q in retired]
     asks = [f"{q.summary_label}: {retired[q.id]}" for q in asked_again]
-    dates = _restored_dates(saved)
+    dates = saved.dates(dt.date.today())
     if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True) + asks, dates):
         if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False) + asks, dates):
             return start_page(TOO_LONG), 400
@@ -141,15 +141,6 @@ def _notes(
     elif dropped:
         notes.append(DROPPED_SHORT)
     return notes
-
-
-def _restored_dates(saved: SavedAnswers) -> AnswerDates:
-    """Keep the day the file's answers were given (today when it does not say, or names a later day)."""
-    today = dt.date.today()
-    given = saved.answered_at
-    if given is None or given > today:
-        return AnswerDates(today)
-    return AnswerDates(given, today)
 
 
 def _save_with_notes(answers: Answers, notes: list[str], dates: AnswerDates) -> bool:

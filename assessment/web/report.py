@@ -19,12 +19,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from assessment.domain import Assessment
 from assessment.domain import Urgency
 from assessment.domain import assess
+from assessment.domain.answers_file import AnswerDates
+from assessment.domain.answers_file import answers_document
 from assessment.report import Attachment
 from assessment.report import PdfRenderer
 from assessment.report import RenderBusy
 from assessment.report import RenderTimeout
-from assessment.report.summary import AnswerDates
-from assessment.report.summary import answers_document
 from assessment.report.summary import build_summary
 from assessment.web.answers_store import answer_dates
 from assessment.web.answers_store import load_answers

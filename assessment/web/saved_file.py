@@ -21,8 +21,6 @@ A PDF from outside is read with a budget, so that no file can hold a worker (SEC
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import logging
 import os
 import resource
@@ -33,13 +31,16 @@ import time
 import warnings
 from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
 from io import BytesIO
 from itertools import islice
-from typing import Any
 
 from pypdf import PdfReader
 from pypdf import apply_configuration
+
+from assessment.domain.answers_file import NOT_READABLE
+from assessment.domain.answers_file import SavedAnswers
+from assessment.domain.answers_file import SavedFileError
+from assessment.domain.answers_file import parse_document
 
 ATTACHMENT = "answers.json"
 # An embedded answers document is a few kilobytes; anything far bigger is not one of ours. (A JSON
@@ -90,10 +91,6 @@ _CHILD_CPU_S = 3
 _CHILD_EXTRA_MEMORY = 512 * 1024 * 1024
 
 EMPTY = "The file you chose is empty. Choose the answers file or the summary PDF you saved from this tool."
-NOT_READABLE = (
-    "We could not read this file. Choose the answers file (.json) or the summary PDF "
-    "that you saved from this tool."
-)
 BROKEN_PDF = (
     "This PDF could not be opened: it may be damaged or incomplete. "
     "Choose another copy, or the answers file (.json) if you saved one."
@@ -105,24 +102,8 @@ TOO_SLOW = (
 NO_ANSWERS_IN_PDF = (
     "This PDF does not contain saved answers. Only the summary PDF made by this tool can be used here."
 )
-WRONG_SHAPE = "This file does not contain answers from this tool in a form we can read."
 
 logger = logging.getLogger(__name__)
-
-
-class SavedFileError(Exception):
-    """The file cannot be used; the message says why, in plain words."""
-
-
-@dataclass(frozen=True, slots=True)
-class SavedAnswers:
-    """What a saved file holds: which questionnaire (and version) it was made with, and raw answers."""
-
-    questionnaire_id: str
-    version: str
-    answers: dict[str, list[object]]
-    # The day the answers were given; None when the file does not say (or says something odd).
-    answered_at: dt.date | None = None
 
 
 def read_saved_file(data: bytes, *, budget_s: float | None = None) -> SavedAnswers:
@@ -299,42 +280,3 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def parse_document(data: bytes) -> SavedAnswers:
-    """Parse an answers document: {"questionnaire": {"id", "version"}, "answered_at", "answers": {...}}.
-
-    Files saved before `answered_at` and `exported_at` were told apart carry one `date`: read as
-    the day the answers were given.
-    """
-    if not data.strip():
-        raise SavedFileError(NOT_READABLE)
-    try:
-        document: Any = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise SavedFileError(NOT_READABLE) from exc
-    if not isinstance(document, dict):
-        raise SavedFileError(WRONG_SHAPE)
-    meta, answers = document.get("questionnaire"), document.get("answers")
-    if not isinstance(meta, dict) or not isinstance(answers, dict):
-        raise SavedFileError(WRONG_SHAPE)
-    qid, version = meta.get("id"), meta.get("version")
-    if not isinstance(qid, str) or not isinstance(version, str):
-        raise SavedFileError(WRONG_SHAPE)
-    raw: dict[str, list[object]] = {}
-    for key, value in answers.items():
-        values = value if isinstance(value, list) else [value]
-        # null means "not answered", as a field left blank.
-        raw[key] = [v for v in values if v is not None]
-    return SavedAnswers(qid, version, raw, _answered_at(document))
-
-
-def _answered_at(document: dict[str, Any]) -> dt.date | None:
-    """Return the file's answered-at date (or an older file's `date`), if it is a plain ISO date."""
-    value = document.get("answered_at", document.get("date"))
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None

@@ -25,6 +25,7 @@ from werkzeug.test import TestResponse
 
 from assessment.domain import Answers
 from assessment.domain import Questionnaire
+from assessment.domain import answers_file
 from assessment.domain import load_questionnaire
 from assessment.web import answers_store
 from assessment.web import portable
@@ -337,29 +338,29 @@ BAD_FILES = {
         pdf_with_attachment(b"not json"),
         "x.pdf",
         "application/pdf",
-        saved_file.NOT_READABLE,
+        answers_file.NOT_READABLE,
     ),
-    "text file": (b"Dear doctor, my tummy hurts.\n", "notes.txt", "text/plain", saved_file.NOT_READABLE),
-    "binary file": (bytes(range(256)) * 4, "photo.jpg", "image/jpeg", saved_file.NOT_READABLE),
+    "text file": (b"Dear doctor, my tummy hurts.\n", "notes.txt", "text/plain", answers_file.NOT_READABLE),
+    "binary file": (bytes(range(256)) * 4, "photo.jpg", "image/jpeg", answers_file.NOT_READABLE),
     "empty file": (b"", "answers.json", "application/json", saved_file.EMPTY),
-    "json list": (b"[1, 2, 3]", "answers.json", "application/json", saved_file.WRONG_SHAPE),
+    "json list": (b"[1, 2, 3]", "answers.json", "application/json", answers_file.WRONG_SHAPE),
     "json without questionnaire": (
         b'{"answers": {"age": 30}}',
         "a.json",
         "application/json",
-        saved_file.WRONG_SHAPE,
+        answers_file.WRONG_SHAPE,
     ),
     "json answers as a list": (
         b'{"questionnaire": {"id": "gut-check", "version": "1.0.0"}, "answers": [1]}',
         "a.json",
         "application/json",
-        saved_file.WRONG_SHAPE,
+        answers_file.WRONG_SHAPE,
     ),
     "deeply nested json": (
         b"[" * 100_000 + b"]" * 100_000,
         "a.json",
         "application/json",
-        saved_file.NOT_READABLE,
+        answers_file.NOT_READABLE,
     ),
     "no file chosen": (b"", "", "application/octet-stream", portable.NO_FILE),
 }
