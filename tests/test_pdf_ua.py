@@ -46,6 +46,7 @@ from assessment.report.tagging import rewrite_parsed_content
 from assessment.report.tagging import walk_structure
 from assessment.web.report import renderer
 from assessment.web.report import summary_document
+from assessment.web.state import state
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case as read_case
 from tests.casefiles import raw_of
@@ -236,7 +237,7 @@ def app() -> Flask:
 
 @pytest.fixture(scope="module")
 def questionnaire(app: Flask) -> Questionnaire:
-    found: Questionnaire = app.extensions["questionnaire"]
+    found: Questionnaire = state(app).questionnaire
     return found
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import url_for
@@ -31,6 +30,7 @@ from assessment.web.report import RETRY_AFTER_SECONDS
 from assessment.web.report import SummaryBusy
 from assessment.web.report import pdf_response
 from assessment.web.report import summary_pdf
+from assessment.web.state import state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -52,8 +52,7 @@ def api_error(exc: ApiError) -> BaseResponse:
 
 def questionnaire() -> Questionnaire:
     """Return the app's checked questionnaire."""
-    found: Questionnaire = current_app.extensions["questionnaire"]
-    return found
+    return state().questionnaire
 
 
 def read_answers() -> Assessment:

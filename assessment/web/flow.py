@@ -17,6 +17,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import Section
 from assessment.domain import VisiblePath
 from assessment.domain import visible_path
+from assessment.web.state import state
 
 NO_ANSWERS_MESSAGE = "You have not answered any questions yet. Start here."
 MISSING_MESSAGE = "Answer the questions on this page first."
@@ -29,7 +30,7 @@ def section_url(section: Section, *, review: bool = False, row: str = "") -> str
         values["return"] = "review"  # a Python keyword, so it cannot be passed by name
         if row:
             values["row"] = row
-    return url_for("questionnaire.section", **values)
+    return state().prerender.url("questionnaire.section", **values)
 
 
 def review_url(row: str = "") -> str:

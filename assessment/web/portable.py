@@ -36,6 +36,7 @@ from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.questionnaire import start_page
 from assessment.web.saved_file import read_saved_file
+from assessment.web.state import state
 
 bp = Blueprint("portable", __name__)
 
@@ -71,7 +72,7 @@ def download() -> BaseResponse:
         return redirect(url_for("questionnaire.start"))
     today = dt.date.today()
     dates = answers_store.answer_dates()
-    body = answers_document(assess(answers_store.questionnaire(), answers), dates, today)
+    body = answers_document(assess(state().questionnaire, answers), dates, today)
     response = Response(body, mimetype="application/json")
     name = f"gut-check-answers-{today.isoformat()}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -95,7 +96,7 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
         saved = read_saved_file(data)
     except SavedFileError as exc:
         return start_page(str(exc)), 400
-    questionnaire = answers_store.questionnaire()
+    questionnaire = state().questionnaire
     if saved.questionnaire_id != questionnaire.meta.id:
         return start_page(OTHER_QUESTIONNAIRE.format(id=_short(saved.questionnaire_id))), 400
     raw, retired = without_retired(questionnaire, saved.answers)

@@ -30,6 +30,7 @@ from assessment.domain import load_questionnaire
 from assessment.web import answers_store
 from assessment.web import portable
 from assessment.web import saved_file
+from assessment.web.state import state
 from assessment.web.uploads import InMemoryRequest
 from tests.conftest import ROOT
 from tests.web.conftest import Respondent
@@ -62,7 +63,7 @@ def app(real_app: Flask) -> Flask:
 @pytest.fixture
 def real(real_app: Flask) -> Questionnaire:
     """The shipped questionnaire, as the app checked it."""
-    found: Questionnaire = real_app.extensions["questionnaire"]
+    found: Questionnaire = state(real_app).questionnaire
     return found
 
 
