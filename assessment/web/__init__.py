@@ -33,7 +33,6 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     from assessment.web import errors
     from assessment.web import guidance
     from assessment.web import health
-    from assessment.web import levels
     from assessment.web import portable
     from assessment.web import prerender
     from assessment.web import questionnaire as questionnaire_views
@@ -51,8 +50,21 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.
     csrf.exempt(api.bp)
+    app.extensions[KEY] = _state(app, questionnaire)
+    app.jinja_env.globals["page_links"] = prerender.page_links
+    errors.init_app(app)
+    app.context_processor(_template_globals)
+
+
+def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
+    """Make everything the app needs once: level views, guidance HTML, score bars, pre-rendered HTML."""
+    from assessment.web import guidance
+    from assessment.web import levels
+    from assessment.web import prerender
+    from assessment.web import results
+
     views, numbers = levels.build(app, questionnaire)
-    app.extensions[KEY] = AppState(
+    return AppState(
         questionnaire=questionnaire,
         levels=views,
         emergency_numbers=numbers,
@@ -60,9 +72,6 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
         score_bands={score.id: results.band_views(score) for score in questionnaire.scores},
         prerender=prerender.build(app, questionnaire),
     )
-    app.jinja_env.globals["page_links"] = prerender.page_links
-    errors.init_app(app)
-    app.context_processor(_template_globals)
 
 
 def _trusted_hosts(app: Flask) -> None:

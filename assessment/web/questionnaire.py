@@ -202,24 +202,7 @@ def _render(
     here = {q.id for q in current.questions}
     outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
     known = {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
-    step, steps = flow.step_of(state().questionnaire, current)
-    previous = path.previous_section(current.id)
-    if review:
-        back_url, back_text = prerender.url("questionnaire.review"), "Back to your answers"
-    else:
-        back_url, back_text = (
-            flow.section_url(previous) if previous else prerender.url("questionnaire.start"),
-            "Back",
-        )
-    page: dict[str, Any] = {
-        "step": step,
-        "steps": steps,
-        "back_url": back_url,
-        "back_text": back_text,
-        "action": flow.section_url(current, review=review, row=row),
-        "csrf_input": csrf_input(),
-        "known": json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
-    }
+    page = _page_values(current, path, review, row, known)
     joined = (
         None
         if summary
@@ -237,6 +220,30 @@ def _render(
         questions=Markup(questions),
         **page,
     )
+
+
+def _page_values(
+    current: Section, path: VisiblePath, review: bool, row: str, known: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the values around a section page's questions: step, links, CSRF input, data-known."""
+    prerender = state().prerender
+    step, steps = flow.step_of(state().questionnaire, current)
+    previous = path.previous_section(current.id)
+    if review:
+        back_url, back_text = prerender.url("questionnaire.review"), "Back to your answers"
+    elif previous is not None:
+        back_url, back_text = flow.section_url(previous), "Back"
+    else:
+        back_url, back_text = prerender.url("questionnaire.start"), "Back"
+    return {
+        "step": step,
+        "steps": steps,
+        "back_url": back_url,
+        "back_text": back_text,
+        "action": flow.section_url(current, review=review, row=row),
+        "csrf_input": csrf_input(),
+        "known": json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
+    }
 
 
 @bp.get("/review")
