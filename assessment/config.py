@@ -27,7 +27,7 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # One saved answers file or summary PDF (ours are under 100 KB); read in memory, never to disk.
     "MAX_UPLOAD_BYTES": 1024 * 1024,
-    # A multipart text field, and a whole urlencoded form (uploads.py), at most this big.
+    # A multipart text field, and a whole urlencoded form (in_memory_request.py), at most this big.
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     # Multipart parts, and fields of a urlencoded form.
     "MAX_FORM_PARTS": 400,

@@ -15,10 +15,10 @@ from typing import Any
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
-from assessment.domain.compiled import Getter
-from assessment.domain.compiled import Plan
-from assessment.domain.compiled import build_plan
-from assessment.domain.compiled import number
+from assessment.domain.closures import Getter
+from assessment.domain.closures import Plan
+from assessment.domain.closures import build_plan
+from assessment.domain.closures import number
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
 from assessment.domain.model import ACT_SOON

@@ -11,10 +11,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from assessment.domain import Questionnaire
 from assessment.web import headers
 from assessment.web.crypto_session import EncryptedSessionInterface
+from assessment.web.in_memory_request import InMemoryRequest
 from assessment.web.state import KEY
 from assessment.web.state import AppState
 from assessment.web.state import state
-from assessment.web.uploads import InMemoryRequest
 
 csrf = CSRFProtect()
 
@@ -33,11 +33,11 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     from assessment.web import errors
     from assessment.web import guidance
     from assessment.web import health
-    from assessment.web import portable
     from assessment.web import prerender
     from assessment.web import questionnaire as questionnaire_views
     from assessment.web import report
     from assessment.web import results
+    from assessment.web import save_and_continue
     from assessment.web import stops
 
     app.register_blueprint(health.bp)
@@ -46,7 +46,7 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     app.register_blueprint(stops.bp)
     app.register_blueprint(guidance.bp)
     app.register_blueprint(report.bp)
-    app.register_blueprint(portable.bp)
+    app.register_blueprint(save_and_continue.bp)
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.
     csrf.exempt(api.bp)

@@ -15,7 +15,7 @@ Each part has a slow way that gives the same result, and tests compare the two
 - **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
   as it is; only the others go through the parser.
 
-Questions themselves are always rendered from their pre-rendered markup (field_views.py). Only the
+Questions themselves are always rendered from their pre-rendered markup (question_html.py). Only the
 questionnaire's own text is kept in memory, never anything about a person.
 """
 
@@ -54,14 +54,14 @@ from assessment.domain.client_conditions import client_condition
 from assessment.domain.model import Score
 from assessment.web import flow
 from assessment.web import forms
-from assessment.web.field_views import Layout
-from assessment.web.field_views import Markers
-from assessment.web.field_views import Pieces
-from assessment.web.field_views import QuestionMarkup
-from assessment.web.field_views import compile_page
-from assessment.web.field_views import compile_question
-from assessment.web.field_views import condition_cue
-from assessment.web.field_views import grid_rows
+from assessment.web.question_html import Layout
+from assessment.web.question_html import Markers
+from assessment.web.question_html import Pieces
+from assessment.web.question_html import QuestionMarkup
+from assessment.web.question_html import compile_page
+from assessment.web.question_html import compile_question
+from assessment.web.question_html import condition_cue
+from assessment.web.question_html import grid_rows
 from assessment.web.state import Once
 from assessment.web.state import state
 

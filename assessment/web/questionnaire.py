@@ -33,9 +33,9 @@ from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import forms
 from assessment.web import stops
-from assessment.web.field_views import FormValue
-from assessment.web.field_views import field_value
 from assessment.web.prerender import csrf_input
+from assessment.web.question_html import FormValue
+from assessment.web.question_html import field_value
 from assessment.web.state import state
 
 bp = Blueprint("questionnaire", __name__)

@@ -1,7 +1,7 @@
 """Answers the person can carry: download them as answers.json, and continue from a saved file.
 
 A saved file (answers.json, or the summary PDF with answers.json inside) is read in memory only
-(see uploads.py), parsed by the same strict parser as the forms, and replaces the session's answers.
+(see in_memory_request.py), parsed by the same strict parser as the forms, and replaces the session's answers.
 """
 
 from __future__ import annotations
