@@ -24,8 +24,8 @@ from assessment.report.pdf import PDF_VARIANT
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import base_stylesheet
 from assessment.report.tagging import finish_pdf
-from assessment.web.report import SummaryDocument
-from assessment.web.report import summary_document
+from assessment.web.summary_download import SummaryDocument
+from assessment.web.summary_download import summary_document
 from bench.assess import answer_sets
 from bench.assess import parsed
 from bench.assess import questionnaire

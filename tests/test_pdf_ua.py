@@ -44,9 +44,9 @@ from assessment.report.tagging import finish_pdf_with_changes
 from assessment.report.tagging import rewrite_marked_content
 from assessment.report.tagging import rewrite_parsed_content
 from assessment.report.tagging import walk_structure
-from assessment.web.report import renderer
-from assessment.web.report import summary_document
 from assessment.web.state import state
+from assessment.web.summary_download import renderer
+from assessment.web.summary_download import summary_document
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case as read_case
 from tests.casefiles import raw_of

@@ -34,8 +34,8 @@ from werkzeug.test import TestResponse
 from assessment import create_app
 from assessment.domain import Questionnaire
 from assessment.report import RenderBusy
-from assessment.web.report import renderer
 from assessment.web.state import state
+from assessment.web.summary_download import renderer
 from tests.casefiles import load_case as read_case
 from tests.spy_server import Hits
 from tests.spy_server import spy_http_server

@@ -35,17 +35,17 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     from assessment.web import health
     from assessment.web import prerender
     from assessment.web import questionnaire as questionnaire_views
-    from assessment.web import report
     from assessment.web import results
     from assessment.web import save_and_continue
     from assessment.web import stops
+    from assessment.web import summary_download
 
     app.register_blueprint(health.bp)
     app.register_blueprint(questionnaire_views.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(stops.bp)
     app.register_blueprint(guidance.bp)
-    app.register_blueprint(report.bp)
+    app.register_blueprint(summary_download.bp)
     app.register_blueprint(save_and_continue.bp)
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.

@@ -26,11 +26,11 @@ from assessment.domain import visible_path
 from assessment.web.errors import problem
 from assessment.web.levels import level_view
 from assessment.web.openapi import openapi_document
-from assessment.web.report import RETRY_AFTER_SECONDS
-from assessment.web.report import SummaryBusy
-from assessment.web.report import pdf_response
-from assessment.web.report import summary_pdf
 from assessment.web.state import state
+from assessment.web.summary_download import RETRY_AFTER_SECONDS
+from assessment.web.summary_download import SummaryBusy
+from assessment.web.summary_download import pdf_response
+from assessment.web.summary_download import summary_pdf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
