@@ -15,7 +15,7 @@ from io import BytesIO
 from pypdf import PdfWriter
 
 from assessment.domain import answers_file
-from assessment.web import saved_file
+from assessment.report import embedded_answers as saved_file
 
 # What pypdf's flate recovery chews through byte by byte: just under the app's output limit, so the
 # outer layer decodes and the inner one fails (about 3.5 s of Python per stream without the limit).

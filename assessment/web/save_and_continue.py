@@ -32,10 +32,10 @@ from assessment.domain.answers_file import AnswerDates
 from assessment.domain.answers_file import SavedAnswers
 from assessment.domain.answers_file import SavedFileError
 from assessment.domain.answers_file import answers_document
+from assessment.report.embedded_answers import read_saved_file
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.questionnaire import start_page
-from assessment.web.saved_file import read_saved_file
 from assessment.web.state import state
 
 bp = Blueprint("portable", __name__)

@@ -23,8 +23,8 @@ from assessment.config import ROOT
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.report import embedded_answers as saved_file
 from assessment.web import api
-from assessment.web import saved_file
 from assessment.web.crypto_session import HOST_PREFIX
 from assessment.web.state import state
 from tests import hostile_files

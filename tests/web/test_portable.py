@@ -27,9 +27,9 @@ from assessment.domain import Answers
 from assessment.domain import Questionnaire
 from assessment.domain import answers_file
 from assessment.domain import load_questionnaire
+from assessment.report import embedded_answers as saved_file
 from assessment.web import answers_store
 from assessment.web import save_and_continue
-from assessment.web import saved_file
 from assessment.web.in_memory_request import InMemoryRequest
 from assessment.web.state import state
 from tests.conftest import ROOT
