@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from assessment.domain import Answers
 from assessment.domain import AnswerValue
+from assessment.domain import Question
 from assessment.domain import QuestionType
 from assessment.domain import Section
 from assessment.domain import VisiblePath
@@ -189,16 +190,7 @@ def _render(
     for q in shown:
         parts += (_INDENT, markup[q.id].render(values.get(q.id), errors.get(q.id, ())), _DEDENT)
     questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
-    # A missing answer's message names its question; any other message is told which question.
-    summary = [
-        {
-            "target": markup[q.id].first_input_id,
-            "message": message if message == required_message(q) else f"{q.label} \u2013 {message}",
-        }
-        for q in shown
-        for message in errors.get(q.id, ())
-    ]
-    summary += [{"target": "main-content", "message": message} for message in page_errors or []]
+    summary = _error_summary(shown, errors, page_errors or [])
     here = {q.id for q in current.questions}
     outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
     known = {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
@@ -220,6 +212,23 @@ def _render(
         questions=Markup(questions),
         **page,
     )
+
+
+def _error_summary(
+    shown: tuple[Question, ...], errors: Mapping[str, tuple[str, ...]], page_errors: list[str]
+) -> list[dict[str, str]]:
+    """Return the error summary's entries, each linked to its question's first input."""
+    markup = state().prerender.questions
+    # A missing answer's message names its question; any other message is told which question.
+    summary = [
+        {
+            "target": markup[q.id].first_input_id,
+            "message": message if message == required_message(q) else f"{q.label} \u2013 {message}",
+        }
+        for q in shown
+        for message in errors.get(q.id, ())
+    ]
+    return summary + [{"target": "main-content", "message": message} for message in page_errors]
 
 
 def _page_values(
