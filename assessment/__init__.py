@@ -44,12 +44,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     started = time.perf_counter()
     questionnaire = load_questionnaire(app.config["QUESTIONS_PATH"], app.config["GUIDANCE_DIR"])
     app.config["QUESTIONNAIRE_LOAD_MS"] = (time.perf_counter() - started) * 1000
-    app.extensions["questionnaire"] = questionnaire
 
     from assessment import cli
     from assessment import web
 
-    web.init_app(app)
+    web.init_app(app, questionnaire)
     cli.init_app(app)
     return app
 

@@ -27,7 +27,7 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # One saved answers file or summary PDF (ours are under 100 KB); read in memory, never to disk.
     "MAX_UPLOAD_BYTES": 1024 * 1024,
-    # A multipart text field, and a whole urlencoded form (uploads.py), at most this big.
+    # A multipart text field, and a whole urlencoded form (in_memory_request.py), at most this big.
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     # Multipart parts, and fields of a urlencoded form.
     "MAX_FORM_PARTS": 400,
@@ -46,4 +46,7 @@ DEFAULTS: dict[str, object] = {
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
     # trusted (werkzeug's ProxyFix). 0: none, the headers are ignored. 1 behind deploy/nginx.
     "PROXY_FIX": 0,
+    # Pages made once per process and filled per request (web/prerender.py); False renders every
+    # page through its templates, which tests compare with.
+    "PRERENDER": True,
 }

@@ -151,7 +151,7 @@ def bench_assess(seconds: float = 1.5) -> dict[str, Any]:
 def bench_native(seconds: float = 1.0, rounds: int = 2) -> dict[str, Any]:
     """assess() against the generated function alone, per answer set, interleaved `rounds` times.
 
-    The reference is the straight-line Python that compiled.py generates from the checked
+    The reference is the straight-line Python that closures.py generates from the checked
     expressions (visible path, points, raw scores, rules and variants, as local variables): what
     assess() adds is the model around it (Answers, VisiblePath, rounding and bands, FiredRules).
     """

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from assessment.domain import assess
+from assessment.domain.answers_file import AnswerDates
 from assessment.report.pdf import PDF_VARIANT
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import base_stylesheet
-from assessment.report.summary import AnswerDates
 from assessment.report.tagging import finish_pdf
-from assessment.web.report import SummaryDocument
-from assessment.web.report import summary_document
+from assessment.web.summary_download import SummaryDocument
+from assessment.web.summary_download import summary_document
 from bench.assess import answer_sets
 from bench.assess import parsed
 from bench.assess import questionnaire

@@ -24,11 +24,11 @@ from typing import Any
 from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import assess
+from assessment.domain.answers_file import AnswerDates
 from assessment.report.pdf import PdfRenderer
 from assessment.report.pdf import base_stylesheet
-from assessment.report.summary import AnswerDates
-from assessment.web.report import SummaryDocument
-from assessment.web.report import summary_document
+from assessment.web.summary_download import SummaryDocument
+from assessment.web.summary_download import summary_document
 from bench.assess import _CLOSING
 from bench.assess import RawAnswers
 from bench.assess import answer_sets

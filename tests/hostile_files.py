@@ -14,7 +14,8 @@ from io import BytesIO
 
 from pypdf import PdfWriter
 
-from assessment.web import saved_file
+from assessment.domain import answers_file
+from assessment.report import embedded_answers as saved_file
 
 # What pypdf's flate recovery chews through byte by byte: just under the app's output limit, so the
 # outer layer decodes and the inner one fails (about 3.5 s of Python per stream without the limit).
@@ -194,7 +195,7 @@ def corpus() -> dict[str, tuple[bytes, str]]:
         "xref loop": (xref_loop(), saved_file.NO_ANSWERS_IN_PDF),
         "deep nesting": (deep_nesting(), saved_file.BROKEN_PDF),
         "truncated": (truncated(), saved_file.BROKEN_PDF),
-        "junk before the header": (junk_then_pdf(), saved_file.NOT_READABLE),
+        "junk before the header": (junk_then_pdf(), answers_file.NOT_READABLE),
         "pdf with json inside": (pdf_then_json(), saved_file.NO_ANSWERS_IN_PDF),
-        "json then pdf": (json_then_pdf(), saved_file.NOT_READABLE),
+        "json then pdf": (json_then_pdf(), answers_file.NOT_READABLE),
     }

@@ -16,6 +16,7 @@ from flask import Flask
 from assessment import create_app
 from assessment.domain import Questionnaire
 from assessment.domain import Urgency
+from assessment.web.state import state
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case
 
@@ -56,7 +57,7 @@ def words(questionnaire: Questionnaire, urgency: Urgency) -> str:
 
 
 def test_family_history_alone_is_named_in_the_alarm_box(app: Flask, tmp_path: Any) -> None:
-    questionnaire: Questionnaire = app.extensions["questionnaire"]
+    questionnaire: Questionnaire = state(app).questionnaire
     box = alarm_box(page_one(app, calm() | {"family_history": ["bowel_cancer"]}, tmp_path))
     assert NONE_REPORTED not in box
     label = questionnaire.questions["family_history"].summary_label
@@ -64,7 +65,7 @@ def test_family_history_alone_is_named_in_the_alarm_box(app: Flask, tmp_path: An
 
 
 def test_each_alarm_answer_is_listed_with_its_own_level(app: Flask, tmp_path: Any) -> None:
-    questionnaire: Questionnaire = app.extensions["questionnaire"]
+    questionnaire: Questionnaire = state(app).questionnaire
     answers = calm() | {"night_symptoms": "yes", "other_signs": ["jaundice", "lump"]}
     box = alarm_box(page_one(app, answers, tmp_path))
     signs = questionnaire.questions["other_signs"].summary_label
@@ -84,7 +85,7 @@ def test_no_alarm_answer_with_every_alarm_question_answered_says_none_reported(
 
 
 def test_unanswered_alarm_questions_are_named_and_never_called_none(app: Flask, tmp_path: Any) -> None:
-    questionnaire: Questionnaire = app.extensions["questionnaire"]
+    questionnaire: Questionnaire = state(app).questionnaire
     answers = calm()
     optional = [q for q in questionnaire.questions.values() if q.alarm is not None and not q.required]
     assert optional, "some alarm questions can be left blank"
@@ -101,7 +102,7 @@ def test_unanswered_alarm_questions_are_named_and_never_called_none(app: Flask, 
 
 def test_a_combination_rule_is_listed_beside_the_answers(app: Flask, tmp_path: Any) -> None:
     """R28 (bowel symptoms for 3 weeks, 45) reads no alarm question: it is listed by its title."""
-    questionnaire: Questionnaire = app.extensions["questionnaire"]
+    questionnaire: Questionnaire = state(app).questionnaire
     box = alarm_box(page_one(app, calm() | {"age": 45, "loose_share": "quarter_to_half"}, tmp_path))
     title = next(r.title for r in questionnaire.rules if r.id == "R28")
     assert f"{words(questionnaire, Urgency.SOON)} {title}" in box

@@ -34,8 +34,8 @@ from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from assessment.domain.answers_file import AnswerDates
 from assessment.report import PdfRenderer
-from assessment.report.summary import AnswerDates
 from assessment.report.summary import build_summary
 from assessment.report.tagging import PAGINATION_BDC
 from assessment.report.tagging import Changes
@@ -44,8 +44,9 @@ from assessment.report.tagging import finish_pdf_with_changes
 from assessment.report.tagging import rewrite_marked_content
 from assessment.report.tagging import rewrite_parsed_content
 from assessment.report.tagging import walk_structure
-from assessment.web.report import renderer
-from assessment.web.report import summary_document
+from assessment.web.state import state
+from assessment.web.summary_download import renderer
+from assessment.web.summary_download import summary_document
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case as read_case
 from tests.casefiles import raw_of
@@ -236,7 +237,7 @@ def app() -> Flask:
 
 @pytest.fixture(scope="module")
 def questionnaire(app: Flask) -> Questionnaire:
-    found: Questionnaire = app.extensions["questionnaire"]
+    found: Questionnaire = state(app).questionnaire
     return found
 
 

@@ -34,7 +34,8 @@ from werkzeug.test import TestResponse
 from assessment import create_app
 from assessment.domain import Questionnaire
 from assessment.report import RenderBusy
-from assessment.web.report import renderer
+from assessment.web.state import state
+from assessment.web.summary_download import renderer
 from tests.casefiles import load_case as read_case
 from tests.spy_server import Hits
 from tests.spy_server import spy_http_server
@@ -217,7 +218,7 @@ def app() -> Flask:
 @pytest.fixture(scope="module")
 def questionnaire(app: Flask) -> Questionnaire:
     """The questionnaire the app serves."""
-    found: Questionnaire = app.extensions["questionnaire"]
+    found: Questionnaire = state(app).questionnaire
     return found
 
 
@@ -703,7 +704,7 @@ def assert_busy(response: TestResponse, elapsed: float) -> None:
 def test_busy_renderer_gives_a_friendly_503_with_retry_after_at_once() -> None:
     app = make_app()
     client = answered_client(app, load_case("p1_emma")["answers"])
-    app.extensions["pdf_renderer"] = BusyRenderer()
+    state(app).pdf_renderer.set(BusyRenderer())
     BusyRenderer.calls = 0
 
     started = time.perf_counter()

@@ -20,12 +20,13 @@ from assessment.domain.model import Questionnaire
 from assessment.domain.model import QuestionType
 from assessment.domain.model import Section
 from assessment.domain.model import Urgency
+from assessment.domain.path import VisiblePath
 from assessment.domain.scoring import Assessment
 from assessment.domain.scoring import FiredRule
 from assessment.domain.scoring import ScoreResult
-from assessment.domain.scoring import VisiblePath
 from assessment.domain.scoring import Why
 from assessment.domain.scoring import assess
+from assessment.domain.scoring import prune
 from assessment.domain.scoring import visible_path
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "load_questionnaire",
     "parse_answers",
     "parse_questionnaire",
+    "prune",
     "visible_path",
 ]

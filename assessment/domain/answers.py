@@ -101,7 +101,6 @@ def parse_answers(
     raw: RawInput,
     *,
     only: Iterable[str] | None = None,
-    check_required: bool = False,
 ) -> ParseResult:
     """Parse raw values for the given questions (all by default); never raises on bad input."""
     ids = list(only) if only is not None else list(questionnaire.questions)
@@ -111,9 +110,7 @@ def parse_answers(
         question = questionnaire.questions[qid]
         values = [v for v in raw.get(qid, ()) if not (isinstance(v, str) and v.strip() == "")]
         if not values:
-            if check_required and question.required:
-                errors[qid] = (required_message(question),)
-            continue
+            continue  # a missing required answer is the path's to report: VisiblePath.missing_required
         value, message = parse_value(question, values)
         if message:
             errors[qid] = (message,)

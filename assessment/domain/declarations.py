@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import string
 
+from assessment.domain.mapping_reader import Reader
 from assessment.domain.model import Alarm
 from assessment.domain.model import Level
 from assessment.domain.model import Option
 from assessment.domain.model import QuestionType
 from assessment.domain.model import SourcePos
 from assessment.domain.model import Urgency
-from assessment.domain.reader import Reader
 from assessment.domain.yamlsource import LineMap
 
 LEVEL_KEYS = ("name", "time_frame", "action")

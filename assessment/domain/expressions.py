@@ -14,9 +14,9 @@ import rule_engine
 from rule_engine import ast as re_ast
 from rule_engine import errors as re_errors
 
-from assessment.domain.compiled import Fn
-from assessment.domain.compiled import as_decimal as as_decimal  # re-exported: it lived here
-from assessment.domain.compiled import compile_tree
+from assessment.domain.closures import Fn
+from assessment.domain.closures import as_decimal as as_decimal  # re-exported: it lived here
+from assessment.domain.closures import compile_tree
 from assessment.domain.model import Question
 from assessment.domain.model import QuestionType
 from assessment.domain.model import Urgency

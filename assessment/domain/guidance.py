@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from assessment.domain.errors import Problem
+from assessment.domain.mapping_reader import Reader
 from assessment.domain.model import GuidancePage
 from assessment.domain.model import Source
 from assessment.domain.model import SourcePos
-from assessment.domain.reader import Reader
 from assessment.domain.yamlsource import LineMap
 from assessment.domain.yamlsource import load_yaml
 

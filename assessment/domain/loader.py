@@ -22,6 +22,7 @@ from assessment.domain.expressions import Schema
 from assessment.domain.expressions import build_schema
 from assessment.domain.expressions import compile_expression
 from assessment.domain.guidance import load_guidance
+from assessment.domain.mapping_reader import Reader
 from assessment.domain.model import Band
 from assessment.domain.model import GuidancePage
 from assessment.domain.model import Meta
@@ -35,7 +36,6 @@ from assessment.domain.model import Section
 from assessment.domain.model import Source
 from assessment.domain.model import SourcePos
 from assessment.domain.model import Variant
-from assessment.domain.reader import Reader
 from assessment.domain.summary_spec import read_summary
 from assessment.domain.yamlsource import LineList
 from assessment.domain.yamlsource import LineMap
@@ -145,28 +145,28 @@ class _Builder:
     """Turns the YAML tree into the model in two passes: structure first, expressions second."""
 
     def __init__(self, reader: Reader, guidance: Mapping[str, GuidancePage] | None) -> None:
-        self.r = reader
+        self.reader = reader
         self.guidance = guidance
         self.question_order: dict[str, int] = {}
         # visible_if is compiled in the second pass, once every question is known.
         self._raw_visible: dict[tuple[str, str | None], tuple[Any, int]] = {}
 
     def pos(self, line: int) -> SourcePos:
-        return SourcePos(self.r.filename, line)
+        return SourcePos(self.reader.filename, line)
 
     def build(self, tree: Any) -> Questionnaire | None:
-        top = self.r.mapping(tree, 1, "the file", allowed=TOP_KEYS, required=("meta", "sections"))
+        top = self.reader.mapping(tree, 1, "the file", allowed=TOP_KEYS, required=("meta", "sections"))
         if top is None:
             return None
         meta = self.meta(top)
-        levels = read_levels(self.r, top) if "levels" in top else {}
+        levels = read_levels(self.reader, top) if "levels" in top else {}
         if "levels" not in top and top.get("rules"):
             need = "rules need 'levels' (the five urgency levels and their time frames)"
-            self.r.report(top.line_of("rules"), need)
+            self.reader.report(top.line_of("rules"), need)
         sections = self.sections(top)
         questions = {q.id: q for s in sections for q in s.questions}
-        raw_scores = self.r.sequence(top, "scores", "the file", required=False)
-        raw_rules = self.r.sequence(top, "rules", "the file", required=False)
+        raw_scores = self.reader.sequence(top, "scores", "the file", required=False)
+        raw_rules = self.reader.sequence(top, "rules", "the file", required=False)
         score_ids = self.ids(raw_scores, "score", ID)
         rule_ids = self.ids(raw_rules, "rule", RULE_ID)
         schema = build_schema(questions, score_ids, rule_ids)
@@ -174,7 +174,7 @@ class _Builder:
         questions = {q.id: q for s in sections for q in s.questions}
         scores = tuple(s for s in (self.score(item, line, schema) for item, line in _items(raw_scores)) if s)
         rules = tuple(r for r in (self.rule(item, line, schema) for item, line in _items(raw_rules)) if r)
-        summary = read_summary(self.r, top, questions, score_ids)
+        summary = read_summary(self.reader, top, questions, score_ids)
         if meta is None:
             return None
         return Questionnaire(
@@ -191,7 +191,7 @@ class _Builder:
     # -- identity -------------------------------------------------------------------------
 
     def meta(self, top: LineMap) -> Meta | None:
-        m = self.r.mapping(
+        m = self.reader.mapping(
             top.get("meta"),
             top.line_of("meta"),
             "meta",
@@ -201,11 +201,11 @@ class _Builder:
         if m is None:
             return None
         return Meta(
-            id=self.r.ident(m, "id", "meta", re.compile(r"[a-z][a-z0-9_-]*")),
-            version=self.r.text(m, "version", "meta"),
-            title=self.r.text(m, "title", "meta"),
-            recall=self.r.text(m, "recall", "meta", default=""),
-            safety_net=self.r.text(m, "safety_net", "meta", default=""),
+            id=self.reader.ident(m, "id", "meta", re.compile(r"[a-z][a-z0-9_-]*")),
+            version=self.reader.text(m, "version", "meta"),
+            title=self.reader.text(m, "title", "meta"),
+            recall=self.reader.text(m, "recall", "meta", default=""),
+            safety_net=self.reader.text(m, "safety_net", "meta", default=""),
         )
 
     def ids(self, items: LineList, what: str, pattern: re.Pattern[str]) -> list[str]:
@@ -216,7 +216,7 @@ class _Builder:
                 continue
             ident = item["id"]
             if ident in seen:
-                self.r.report(
+                self.reader.report(
                     item.line_of("id"),
                     f"duplicate {what} id '{ident}' (first used on line {seen[ident]})",
                 )
@@ -227,12 +227,12 @@ class _Builder:
     # -- sections and questions -----------------------------------------------------------
 
     def sections(self, top: LineMap) -> tuple[Section, ...]:
-        raw = self.r.sequence(top, "sections", "the file")
+        raw = self.reader.sequence(top, "sections", "the file")
         section_ids: dict[str, int] = {}
         question_lines: dict[str, int] = {}
         out: list[Section] = []
         for item, line in _items(raw):
-            m = self.r.mapping(
+            m = self.reader.mapping(
                 item,
                 line,
                 _named("section", item),
@@ -241,21 +241,21 @@ class _Builder:
             )
             if m is None:
                 continue
-            sid = self.r.ident(m, "id", "section", ID)
+            sid = self.reader.ident(m, "id", "section", ID)
             what = f"section '{sid}'"
             if sid in section_ids:
-                self.r.report(
+                self.reader.report(
                     m.line_of("id"),
                     f"duplicate section id '{sid}' (first used on line {section_ids[sid]})",
                 )
             section_ids.setdefault(sid, m.line_of("id"))
             questions = []
-            for q_item, q_line in _items(self.r.sequence(m, "questions", what)):
+            for q_item, q_line in _items(self.reader.sequence(m, "questions", what)):
                 question = self.question(q_item, q_line, sid)
                 if question is None:
                     continue
                 if question.id in question_lines:
-                    self.r.report(
+                    self.reader.report(
                         question.pos.line,
                         f"duplicate question id '{question.id}' "
                         f"(first used on line {question_lines[question.id]})",
@@ -266,8 +266,8 @@ class _Builder:
                 questions.append(question)
             section = Section(
                 id=sid,
-                title=self.r.text(m, "title", what),
-                intro=self.r.text(m, "intro", what, default=""),
+                title=self.reader.text(m, "title", what),
+                intro=self.reader.text(m, "intro", what, default=""),
                 pos=self.pos(m.line),
                 questions=tuple(questions),
             )
@@ -276,54 +276,56 @@ class _Builder:
         return tuple(out)
 
     def question(self, item: Any, line: int, section_id: str) -> Question | None:
-        m = self.r.mapping(
+        m = self.reader.mapping(
             item, line, _named("question", item), allowed=QUESTION_KEYS, required=("id", "type", "label")
         )
         if m is None:
             return None
-        qid = self.r.ident(m, "id", "question", ID)
+        qid = self.reader.ident(m, "id", "question", ID)
         what = f"question '{qid}'"
-        type_name = self.r.text(m, "type", what)
+        type_name = self.reader.text(m, "type", what)
         try:
             qtype = QuestionType(type_name)
         except ValueError:
             names = ", ".join(t.value for t in QuestionType)
-            self.r.report(m.line_of("type"), f"{what}: unknown type '{type_name}'; use one of {names}")
+            self.reader.report(m.line_of("type"), f"{what}: unknown type '{type_name}'; use one of {names}")
             return None
         allowed = COMMON_KEYS | TYPE_KEYS[qtype]
         for key in m:
             if key in QUESTION_KEYS and key not in allowed:
-                self.r.report(m.line_of(key), f"{what}: '{key}' does not apply to a {qtype.value} question")
+                self.reader.report(
+                    m.line_of(key), f"{what}: '{key}' does not apply to a {qtype.value} question"
+                )
         fields: dict[str, Any] = {
             "id": qid,
             "type": qtype,
-            "label": self.r.text(m, "label", what),
+            "label": self.reader.text(m, "label", what),
             "short_label": self.short_label(m, what),
-            "hint": self.r.text(m, "hint", what, default=""),
-            "required": self.r.boolean(m, "required", what),
+            "hint": self.reader.text(m, "hint", what, default=""),
+            "required": self.reader.boolean(m, "required", what),
             "error": self.error_text(m, what),
             "pos": self.pos(m.line_of("id")),
             "section_id": section_id,
         }
         fields.update(self.type_fields(m, qtype, what))
         if qtype is not QuestionType.TEXT:
-            fields["alarm"] = read_alarm(self.r, m, qtype, fields.get("options", ()), what)
+            fields["alarm"] = read_alarm(self.reader, m, qtype, fields.get("options", ()), what)
         if qtype.has_options:
-            fields["retired_options"] = read_retired(self.r, m, fields.get("options", ()), what)
+            fields["retired_options"] = read_retired(self.reader, m, fields.get("options", ()), what)
         self._raw_visible[(section_id, qid)] = (m.get("visible_if"), m.line_of("visible_if"))
         return Question(**fields)
 
     def error_text(self, m: LineMap, what: str) -> str:
         """Return the optional missing-answer message: only a required question can show it."""
-        text = self.r.text(m, "error", what, default="")
+        text = self.reader.text(m, "error", what, default="")
         if text and m.get("required") is not True:
-            self.r.report(
+            self.reader.report(
                 m.line_of("error"),
                 f"{what}: 'error' is shown only when a required answer is missing; "
                 "add required: true or remove it",
             )
         elif "please" in text.lower():
-            self.r.report(
+            self.reader.report(
                 m.line_of("error"),
                 f"{what}: write the error without 'please': say what to do, like 'Select how long ...'",
             )
@@ -331,9 +333,9 @@ class _Builder:
 
     def short_label(self, m: LineMap, what: str) -> str:
         """Return the optional short label, which must fit beside an answer on the summary."""
-        short = self.r.text(m, "short_label", what, default="")
+        short = self.reader.text(m, "short_label", what, default="")
         if len(short) > SHORT_LABEL_MAX:
-            self.r.report(
+            self.reader.report(
                 m.line_of("short_label"),
                 f"{what}: short_label has {len(short)} characters; keep it to {SHORT_LABEL_MAX} or fewer "
                 "(it names the question beside its answer on the clinician summary)",
@@ -345,20 +347,20 @@ class _Builder:
             return {
                 "minimum": SCALE_MIN,
                 "maximum": SCALE_MAX,
-                "min_label": self.r.text(m, "min_label", what, default=""),
-                "max_label": self.r.text(m, "max_label", what, default=""),
+                "min_label": self.reader.text(m, "min_label", what, default=""),
+                "max_label": self.reader.text(m, "max_label", what, default=""),
             }
         if qtype in (QuestionType.INTEGER, QuestionType.NUMBER):
             return self.range_fields(m, qtype, what)
         if qtype is QuestionType.YES_NO:
             return {"options": YES_NO_OPTIONS}
         if qtype is QuestionType.TEXT:
-            max_length = self.r.integer(m, "max_length", what)
+            max_length = self.reader.integer(m, "max_length", what)
             if "max_length" not in m:
-                self.r.report(m.line, f"{what}: a text question needs max_length (for example 300)")
+                self.reader.report(m.line, f"{what}: a text question needs max_length (for example 300)")
             elif not 1 <= max_length <= 2000:
-                self.r.report(m.line_of("max_length"), f"{what}: max_length must be from 1 to 2000")
-            return {"max_length": max_length, "multiline": self.r.boolean(m, "multiline", what)}
+                self.reader.report(m.line_of("max_length"), f"{what}: max_length must be from 1 to 2000")
+            return {"max_length": max_length, "multiline": self.reader.boolean(m, "multiline", what)}
         options = self.options(m, what)
         exclusive: tuple[str, ...] = ()
         if "exclusive" in m:
@@ -366,41 +368,43 @@ class _Builder:
         return {"options": options, "exclusive": exclusive}
 
     def range_fields(self, m: LineMap, qtype: QuestionType, what: str) -> dict[str, Any]:
-        lo = self.r.number(m, "min", what)
-        hi = self.r.number(m, "max", what)
+        lo = self.reader.number(m, "min", what)
+        hi = self.reader.number(m, "max", what)
         for key, value in (("min", lo), ("max", hi)):
             if value is None and key not in m:
-                self.r.report(m.line, f"{what}: '{key}' is missing (numbers must be bounded)")
+                self.reader.report(m.line, f"{what}: '{key}' is missing (numbers must be bounded)")
         if lo is not None and hi is not None and lo > hi:
-            self.r.report(m.line_of("min"), f"{what}: min ({lo}) is greater than max ({hi})")
+            self.reader.report(m.line_of("min"), f"{what}: min ({lo}) is greater than max ({hi})")
         if lo is not None and lo < 0:
-            self.r.report(m.line_of("min"), f"{what}: min must not be negative")
-        decimals = self.r.integer(m, "decimals", what, default=1) if qtype is QuestionType.NUMBER else 0
+            self.reader.report(m.line_of("min"), f"{what}: min must not be negative")
+        decimals = self.reader.integer(m, "decimals", what, default=1) if qtype is QuestionType.NUMBER else 0
         if not 0 <= decimals <= 3:
-            self.r.report(m.line_of("decimals"), f"{what}: decimals must be from 0 to 3")
+            self.reader.report(m.line_of("decimals"), f"{what}: decimals must be from 0 to 3")
         return {
             "minimum": lo,
             "maximum": hi,
             "decimals": decimals,
-            "unit": self.r.text(m, "unit", what, default=""),
+            "unit": self.reader.text(m, "unit", what, default=""),
         }
 
     def options(self, m: LineMap, what: str) -> tuple[Option, ...]:
         if "options" not in m:
-            self.r.report(m.line, f"{what}: 'options' is missing")
+            self.reader.report(m.line, f"{what}: 'options' is missing")
             return ()
-        raw = self.r.sequence(m, "options", what)
+        raw = self.reader.sequence(m, "options", what)
         if not raw and isinstance(m.get("options"), LineList):
-            self.r.report(m.line_of("options"), f"{what}: 'options' must not be empty")
+            self.reader.report(m.line_of("options"), f"{what}: 'options' must not be empty")
         seen: dict[str, int] = {}
         out: list[Option] = []
         for item, line in _items(raw):
-            o = self.r.mapping(item, line, f"{what} option", allowed=OPTION_KEYS, required=("value", "label"))
+            o = self.reader.mapping(
+                item, line, f"{what} option", allowed=OPTION_KEYS, required=("value", "label")
+            )
             if o is None:
                 continue
-            value = self.r.ident(o, "value", f"{what} option", ID)
+            value = self.reader.ident(o, "value", f"{what} option", ID)
             if value in seen:
-                self.r.report(
+                self.reader.report(
                     o.line_of("value"),
                     f"{what}: duplicate option value '{value}' (first used on line {seen[value]})",
                 )
@@ -409,9 +413,9 @@ class _Builder:
             out.append(
                 Option(
                     value=value,
-                    label=self.r.text(o, "label", f"{what} option '{value}'"),
-                    hint=self.r.text(o, "hint", f"{what} option '{value}'", default=""),
-                    score=self.r.number(o, "score", f"{what} option '{value}'"),
+                    label=self.reader.text(o, "label", f"{what} option '{value}'"),
+                    hint=self.reader.text(o, "hint", f"{what} option '{value}'", default=""),
+                    score=self.reader.number(o, "score", f"{what} option '{value}'"),
                 )
             )
         return tuple(out)
@@ -422,7 +426,7 @@ class _Builder:
         out = []
         for item in items:
             if not isinstance(item, str) or item not in values:
-                self.r.report(
+                self.reader.report(
                     m.line_of("exclusive"),
                     f"{what}: exclusive option '{item}' is not one of its option values",
                 )
@@ -455,11 +459,11 @@ class _Builder:
             return None
         for ref in expr.reads:
             if ref.namespace != "answers":
-                self.r.report(
+                self.reader.report(
                     line, f"{what}: visible_if may only read answers, not {ref.namespace}.{ref.name}"
                 )
             elif self.question_order.get(ref.name, rank) >= rank:
-                self.r.report(
+                self.reader.report(
                     line,
                     f"{what}: visible_if reads '{ref.name}', which does not come earlier in the "
                     "questionnaire (a question can only depend on questions before it)",
@@ -471,13 +475,13 @@ class _Builder:
             return compile_expression(raw, schema)
         except ExpressionProblem as exc:
             quoted = " ".join(str(raw).split())
-            self.r.report(line, f"{what}: {key} '{quoted}': {exc}")
+            self.reader.report(line, f"{what}: {key} '{quoted}': {exc}")
             return None
 
     # -- scores ---------------------------------------------------------------------------
 
     def score(self, item: Any, line: int, schema: Schema) -> Score | None:
-        m = self.r.mapping(
+        m = self.reader.mapping(
             item,
             line,
             _named("score", item),
@@ -486,7 +490,7 @@ class _Builder:
         )
         if m is None:
             return None
-        sid = self.r.ident(m, "id", "score", ID)
+        sid = self.reader.ident(m, "id", "score", ID)
         what = f"score '{sid}'"
         formula = self.expression(m.get("formula"), m.line_of("formula"), what, "formula", schema)
         if formula is not None:
@@ -495,14 +499,14 @@ class _Builder:
                 if ref.namespace in ("rules", "levels") or (
                     ref.namespace == "scores" and ref.name not in earlier
                 ):
-                    self.r.report(
+                    self.reader.report(
                         m.line_of("formula"),
                         f"{what}: formula reads {ref.namespace}.{ref.name}, which is not worked out "
                         "before it (a score can only read answers, points and earlier scores)",
                     )
-        decimals = self.r.integer(m, "decimals", what)
+        decimals = self.reader.integer(m, "decimals", what)
         if not 0 <= decimals <= 3:
-            self.r.report(m.line_of("decimals"), f"{what}: decimals must be from 0 to 3")
+            self.reader.report(m.line_of("decimals"), f"{what}: decimals must be from 0 to 3")
             decimals = 0
         lo, hi = self.score_range(m, what)
         bands = self.bands(m, what, lo, hi, decimals)
@@ -510,16 +514,16 @@ class _Builder:
             return None
         return Score(
             id=sid,
-            label=self.r.text(m, "label", what),
-            description=self.r.text(m, "description", what, default=""),
+            label=self.reader.text(m, "label", what),
+            description=self.reader.text(m, "description", what, default=""),
             formula=formula,
             minimum=lo,
             maximum=hi,
             bands=bands,
             pos=self.pos(m.line_of("id")),
             decimals=decimals,
-            unvalidated=self.r.boolean(m, "unvalidated", what),
-            show_value=self.r.boolean(m, "show_value", what, default=True),
+            unvalidated=self.reader.boolean(m, "unvalidated", what),
+            show_value=self.reader.boolean(m, "show_value", what, default=True),
         )
 
     def score_range(self, m: LineMap, what: str) -> tuple[Decimal | None, Decimal | None]:
@@ -531,11 +535,11 @@ class _Builder:
         )
         if not ok:
             if "range" in m:
-                self.r.report(m.line_of("range"), f"{what}: range must be two numbers, like [0, 10]")
+                self.reader.report(m.line_of("range"), f"{what}: range must be two numbers, like [0, 10]")
             return None, None
         lo, hi = (Decimal(str(v)) for v in list(raw or ()))
         if lo > hi:
-            self.r.report(m.line_of("range"), f"{what}: range starts at {lo}, after its end {hi}")
+            self.reader.report(m.line_of("range"), f"{what}: range starts at {lo}, after its end {hi}")
             return None, None
         return lo, hi
 
@@ -543,17 +547,19 @@ class _Builder:
         self, m: LineMap, what: str, lo: Decimal | None, hi: Decimal | None, decimals: int
     ) -> tuple[Band, ...]:
         bands: list[Band] = []
-        for item, line in _items(self.r.sequence(m, "bands", what)):
-            b = self.r.mapping(item, line, f"{what} band", allowed=BAND_KEYS, required=BAND_KEYS)
+        for item, line in _items(self.reader.sequence(m, "bands", what)):
+            b = self.reader.mapping(item, line, f"{what} band", allowed=BAND_KEYS, required=BAND_KEYS)
             if b is None:
                 continue
-            label = self.r.text(b, "label", f"{what} band")
-            bmin = self.r.number(b, "min", f"{what} band '{label}'")
-            bmax = self.r.number(b, "max", f"{what} band '{label}'")
+            label = self.reader.text(b, "label", f"{what} band")
+            bmin = self.reader.number(b, "min", f"{what} band '{label}'")
+            bmax = self.reader.number(b, "max", f"{what} band '{label}'")
             if bmin is None or bmax is None:
                 continue
             if bmin > bmax:
-                self.r.report(b.line_of("min"), f"{what}: band '{label}' has min {bmin} above max {bmax}")
+                self.reader.report(
+                    b.line_of("min"), f"{what}: band '{label}' has min {bmin} above max {bmax}"
+                )
                 continue
             bands.append(Band(bmin, bmax, label, self.pos(b.line)))
         if lo is not None and hi is not None and bands:
@@ -565,19 +571,19 @@ class _Builder:
         step = Decimal(1).scaleb(-decimals)
         for band in bands:
             if band.minimum < lo or band.maximum > hi:
-                self.r.report(
+                self.reader.report(
                     band.pos.line,
                     f"{what}: band '{band.label}' ({band.minimum} to {band.maximum}) lies outside "
                     f"the score's range {lo} to {hi}",
                 )
         ordered = sorted(bands, key=lambda b: b.minimum)
         if ordered[0].minimum > lo:
-            self.r.report(
+            self.reader.report(
                 ordered[0].pos.line,
                 f"{what}: no band covers {lo} to {ordered[0].minimum - step} (the range starts at {lo})",
             )
         if ordered[-1].maximum < hi:
-            self.r.report(
+            self.reader.report(
                 ordered[-1].pos.line,
                 f"{what}: no band covers {ordered[-1].maximum + step} to {hi} (the range ends at {hi})",
             )
@@ -586,13 +592,13 @@ class _Builder:
             if after.minimum > expected:
                 last = after.minimum - step
                 missing = f"the value {expected}" if last == expected else f"values {expected} to {last}"
-                self.r.report(
+                self.reader.report(
                     after.pos.line,
                     f"{what}: gap between bands '{before.label}' and '{after.label}': "
                     f"{missing} ha{'s' if last == expected else 've'} no band",
                 )
             elif after.minimum < expected:
-                self.r.report(
+                self.reader.report(
                     after.pos.line,
                     f"{what}: bands '{before.label}' and '{after.label}' overlap "
                     f"({after.minimum} to {min(before.maximum, after.maximum)} is in both)",
@@ -601,7 +607,7 @@ class _Builder:
     # -- rules ----------------------------------------------------------------------------
 
     def rule(self, item: Any, line: int, schema: Schema) -> Rule | None:
-        m = self.r.mapping(
+        m = self.reader.mapping(
             item,
             line,
             _named("rule", item),
@@ -610,42 +616,44 @@ class _Builder:
         )
         if m is None:
             return None
-        rid = self.r.ident(m, "id", "rule", RULE_ID)
+        rid = self.reader.ident(m, "id", "rule", RULE_ID)
         what = f"rule '{rid}'"
         when = self.rule_expression(m, what, rid, schema)
-        urgency = read_urgency(self.r, m, "urgency", what)
-        guidance = self.r.text(m, "guidance", what)
+        urgency = read_urgency(self.reader, m, "urgency", what)
+        guidance = self.reader.text(m, "guidance", what)
         if self.guidance is not None and guidance and guidance not in self.guidance:
-            self.r.report(
+            self.reader.report(
                 m.line_of("guidance"),
                 f"{what}: guidance page '{guidance}' does not exist "
                 f"(expected templates/guidance/{guidance}.md)",
             )
         variants = []
-        for v_item, v_line in _items(self.r.sequence(m, "variants", what, required=False)):
-            v = self.r.mapping(v_item, v_line, f"{what} variant", allowed=VARIANT_KEYS, required=("when",))
+        for v_item, v_line in _items(self.reader.sequence(m, "variants", what, required=False)):
+            v = self.reader.mapping(
+                v_item, v_line, f"{what} variant", allowed=VARIANT_KEYS, required=("when",)
+            )
             if v is None:
                 continue
             v_when = self.rule_expression(v, f"{what} variant", rid, schema)
-            v_urgency = read_urgency(self.r, v, "urgency", f"{what} variant") if "urgency" in v else None
+            v_urgency = read_urgency(self.reader, v, "urgency", f"{what} variant") if "urgency" in v else None
             if v_when is not None:
-                v_message = self.r.text(v, "message", f"{what} variant", default="")
-                check_time_frame(self.r, v.line_of("message"), f"{what} variant", v_message)
+                v_message = self.reader.text(v, "message", f"{what} variant", default="")
+                check_time_frame(self.reader, v.line_of("message"), f"{what} variant", v_message)
                 variants.append(Variant(v_when, v_urgency, v_message))
-        message = self.r.text(m, "message", what)
-        check_time_frame(self.r, m.line_of("message"), what, message)
+        message = self.reader.text(m, "message", what)
+        check_time_frame(self.reader, m.line_of("message"), what, message)
         if when is None or urgency is None:
             return None
         return Rule(
             id=rid,
-            title=self.r.text(m, "title", what, default=""),
+            title=self.reader.text(m, "title", what, default=""),
             when=when,
             urgency=urgency,
             guidance=guidance,
             message=message,
             pos=self.pos(m.line_of("id")),
             variants=tuple(variants),
-            stop=self.r.boolean(m, "stop", what),
+            stop=self.reader.boolean(m, "stop", what),
         )
 
     def rule_expression(self, m: LineMap, what: str, rid: str, schema: Schema) -> Expression | None:
@@ -655,7 +663,7 @@ class _Builder:
         earlier = schema.rule_ids[: schema.rule_ids.index(rid)] if rid in schema.rule_ids else ()
         for ref in expr.reads:
             if ref.namespace == "rules" and ref.name not in earlier:
-                self.r.report(
+                self.reader.report(
                     m.line_of("when"),
                     f"{what}: reads rules.{ref.name}, which is not checked before it "
                     "(a rule can only read rules above it)",

@@ -15,10 +15,10 @@ from typing import Any
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
-from assessment.domain.compiled import Getter
-from assessment.domain.compiled import Plan
-from assessment.domain.compiled import build_plan
-from assessment.domain.compiled import number
+from assessment.domain.closures import Getter
+from assessment.domain.closures import Plan
+from assessment.domain.closures import build_plan
+from assessment.domain.closures import number
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
 from assessment.domain.model import ACT_SOON
@@ -30,23 +30,7 @@ from assessment.domain.model import Rule
 from assessment.domain.model import Score
 from assessment.domain.model import Section
 from assessment.domain.model import Urgency
-
-
-@dataclass(frozen=True, slots=True)
-class VisiblePath:
-    """The sections and questions a person is shown for a given set of answers."""
-
-    sections: tuple[Section, ...]
-    questions: tuple[Question, ...]
-
-    @property
-    def question_ids(self) -> tuple[str, ...]:
-        """Return the ids of the visible questions, in order."""
-        return tuple(q.id for q in self.questions)
-
-    def questions_in(self, section_id: str) -> tuple[Question, ...]:
-        """Return the visible questions of one section."""
-        return tuple(q for q in self.questions if q.section_id == section_id)
+from assessment.domain.path import VisiblePath
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +253,11 @@ def visible_path(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue
     return VisiblePath(
         tuple(compress(prepared.sections, sections)), tuple(compress(prepared.questions, questions))
     )
+
+
+def prune(questionnaire: Questionnaire, answers: Answers) -> Answers:
+    """Drop answers to questions that are now hidden: they must never count, print or linger."""
+    return answers.only(visible_path(questionnaire, answers).question_ids)
 
 
 _RANK = {urgency: urgency.rank for urgency in Urgency}

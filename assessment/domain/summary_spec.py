@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from assessment.domain.mapping_reader import Reader
 from assessment.domain.model import Question
 from assessment.domain.model import QuestionType
-from assessment.domain.reader import Reader
 from assessment.domain.yamlsource import LineList
 from assessment.domain.yamlsource import LineMap
 

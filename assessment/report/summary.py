@@ -5,8 +5,6 @@ Nothing here names a section, question or option: the declaration does (domain/s
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +19,7 @@ from assessment.domain import ScoreResult
 from assessment.domain import Urgency
 from assessment.domain import alarm_report
 from assessment.domain import display_value
+from assessment.domain.answers_file import AnswerDates
 from assessment.domain.summary_spec import DEFAULT_BLOCKS
 from assessment.domain.summary_spec import MedicineRow
 from assessment.domain.summary_spec import StorySlot
@@ -28,32 +27,6 @@ from assessment.domain.summary_spec import SummaryBlock
 from assessment.domain.summary_spec import SummarySpec
 
 NOT_GIVEN = "not given"
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerDates:
-    """When the answers were given (their last change) and, for a restored file, when it was restored."""
-
-    answered_at: dt.date
-    restored_on: dt.date | None = None
-
-    @property
-    def text(self) -> str:
-        """Say it as the header does: "Answers given on 1 June 2026 (restored 29 November 2026)"."""
-        given = f"Answers given on {long_date(self.answered_at)}"
-        if self.restored_on is None or self.restored_on == self.answered_at:
-            return given
-        return f"{given} (restored {long_date(self.restored_on)})"
-
-    @property
-    def restored(self) -> bool:
-        """Say whether the answers came from a file saved on an earlier day."""
-        return self.restored_on is not None and self.restored_on != self.answered_at
-
-
-def long_date(day: dt.date) -> str:
-    """Return "1 June 2026" (no leading zero: it reads as a date, not a code)."""
-    return f"{day.day} {day:%B %Y}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,19 +312,3 @@ def _appendix_row(question: Question, assessment: Assessment) -> Row:
     if value is None:
         return Row(question.label, "Not answered", blank=True)
     return Row(question.label, display_value(question, value))
-
-
-def answers_document(assessment: Assessment, dates: AnswerDates, exported_at: dt.date) -> bytes:
-    """The answers as a small JSON file that travels inside the PDF and can be loaded again.
-
-    ``answered_at`` is the day of the last change to the answers, which a restored file keeps;
-    ``exported_at`` is the day this file was made.
-    """
-    meta = assessment.questionnaire.meta
-    document = {
-        "questionnaire": {"id": meta.id, "version": meta.version},
-        "answered_at": dates.answered_at.isoformat(),
-        "exported_at": exported_at.isoformat(),
-        "answers": assessment.answers.to_json(),
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

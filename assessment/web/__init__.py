@@ -8,14 +8,18 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from assessment.domain import Questionnaire
 from assessment.web import headers
 from assessment.web.crypto_session import EncryptedSessionInterface
-from assessment.web.uploads import InMemoryRequest
+from assessment.web.in_memory_request import InMemoryRequest
+from assessment.web.state import KEY
+from assessment.web.state import AppState
+from assessment.web.state import state
 
 csrf = CSRFProtect()
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     """Wire the session, CSRF, headers, guidance, blueprints and error pages into the app."""
     # Uploaded files (a saved answers file) are kept in memory, never spooled to a temporary file.
     app.request_class = InMemoryRequest
@@ -29,31 +33,48 @@ def init_app(app: Flask) -> None:
     from assessment.web import errors
     from assessment.web import guidance
     from assessment.web import health
-    from assessment.web import levels
-    from assessment.web import portable
-    from assessment.web import questionnaire
-    from assessment.web import report
+    from assessment.web import prerender
+    from assessment.web import questionnaire as questionnaire_views
     from assessment.web import results
+    from assessment.web import save_and_continue
     from assessment.web import stops
+    from assessment.web import summary_download
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(questionnaire.bp)
+    app.register_blueprint(questionnaire_views.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(stops.bp)
     app.register_blueprint(guidance.bp)
-    app.register_blueprint(report.bp)
-    app.register_blueprint(portable.bp)
+    app.register_blueprint(summary_download.bp)
+    app.register_blueprint(save_and_continue.bp)
     app.register_blueprint(api.bp)
     # The API takes JSON from programs, holds no session and sets no cookie: CSRF does not apply.
     csrf.exempt(api.bp)
     from assessment.web import fhir
 
     fhir.init_app(app)
-    levels.init_app(app)
-    questionnaire.init_app(app)
-    guidance.init_app(app)
+    app.extensions[KEY] = _state(app, questionnaire)
+    app.jinja_env.globals["page_links"] = prerender.page_links
     errors.init_app(app)
     app.context_processor(_template_globals)
+
+
+def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
+    """Make everything the app needs once: level views, guidance HTML, score bars, pre-rendered HTML."""
+    from assessment.web import guidance
+    from assessment.web import levels
+    from assessment.web import prerender
+    from assessment.web import results
+
+    views, numbers = levels.build(app, questionnaire)
+    return AppState(
+        questionnaire=questionnaire,
+        levels=views,
+        emergency_numbers=numbers,
+        guidance_html=guidance.render_pages(questionnaire),
+        score_bands={score.id: results.band_views(score) for score in questionnaire.scores},
+        prerender=prerender.build(app, questionnaire),
+    )
 
 
 def _trusted_hosts(app: Flask) -> None:
@@ -88,9 +109,7 @@ def _proxy_fix(app: Flask) -> None:
 
 def _template_globals() -> dict[str, Any]:
     """Give every template the tool's name and whether the about page exists."""
-    from flask import current_app
-
-    questionnaire = current_app.extensions["questionnaire"]
+    questionnaire = state().questionnaire
     return {
         "tool_name": questionnaire.meta.title,
         "about_slug": "about-this-tool" if "about-this-tool" in questionnaire.guidance else None,

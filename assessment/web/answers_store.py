@@ -3,8 +3,8 @@
 The cookie is the only place answers live. It is re-checked against the model on every request,
 so an odd or tampered value can never reach scoring: a value already in the exact form the domain
 parser returns (a JSON int in range for an integer, a known option, ticked options in order, clean
-text within its limit) is taken as it is; anything else goes through the parser itself
-(`parse_answers`), which keeps only valid values. Nothing is kept between requests. The answers are
+text within its limit) is taken as it is (prerender.py); anything else goes through the parser
+itself (`parse_answers`), which keeps only valid values. Nothing is kept between requests. The answers are
 stored as compressed JSON: the real questionnaire allows about 1,200 characters of free text, which
 as plain JSON (where every non-ASCII letter becomes a six-byte escape) would not fit in one 4 KB
 cookie.
@@ -16,10 +16,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-import unicodedata
 import zlib
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -29,13 +26,9 @@ from flask import session
 from werkzeug.http import dump_cookie
 
 from assessment.domain import Answers
-from assessment.domain import AnswerValue
-from assessment.domain import Question
-from assessment.domain import Questionnaire
-from assessment.domain import QuestionType
-from assessment.domain import parse_answers
-from assessment.report.summary import AnswerDates
+from assessment.domain.answers_file import AnswerDates
 from assessment.web.crypto_session import seal
+from assessment.web.state import state
 
 EXPIRED_MESSAGE = (
     "Your answers were cleared after an hour without activity (or could not be read). Please start again."
@@ -53,12 +46,6 @@ COOKIE_HEADROOM = 200
 
 class AnswersTooLarge(Exception):
     """The answers would not fit in the session cookie; the person must shorten free text."""
-
-
-def questionnaire() -> Questionnaire:
-    """Return the app's checked questionnaire."""
-    found: Questionnaire = current_app.extensions["questionnaire"]
-    return found
 
 
 def load_answers() -> Answers:
@@ -88,31 +75,14 @@ def save_answers(answers: Answers, dates: AnswerDates | None = None) -> None:
     if dates is None and (answers != load_answers() or DATES_KEY not in session):
         dates = AnswerDates(dt.date.today())
     if dates is not None:
-        session[DATES_KEY] = _dates_text(dates)
+        session[DATES_KEY] = dates.compact()
     session[KEY] = encoded
     g._gutcheck_answers = answers
 
 
 def answer_dates() -> AnswerDates:
     """Return when the stored answers were given (and restored); today when the session does not say."""
-    today = dt.date.today()
-    stored = session.get(DATES_KEY)
-    days: list[dt.date] = []
-    if isinstance(stored, str) and len(stored) <= 21:
-        for part in stored.split():
-            try:
-                days.append(dt.date.fromisoformat(part))
-            except ValueError:
-                return AnswerDates(today)
-    # A date after today cannot be right (a clock or a file from elsewhere): today instead.
-    if not days or any(day > today for day in days):
-        return AnswerDates(today)
-    return AnswerDates(days[0], days[1] if len(days) > 1 else None)
-
-
-def _dates_text(dates: AnswerDates) -> str:
-    restored = f" {dates.restored_on.isoformat()}" if dates.restored and dates.restored_on else ""
-    return dates.answered_at.isoformat() + restored
+    return AnswerDates.from_compact(session.get(DATES_KEY), dt.date.today())
 
 
 def clear() -> None:
@@ -173,114 +143,9 @@ def fits_in_cookie(encoded: str) -> bool:
 
 
 def _parse_stored(stored: object) -> Answers:
-    """Re-check stored answers as if they had just been posted: only valid values survive.
-
-    Values already in the parser's own form are taken as they are (see `_check_for`); the others
-    (and only they) are re-parsed. Either way the result is what `parse_answers` gives.
-    """
+    """Re-check stored answers as if they had just been posted: only valid values survive."""
     data = decode(stored)
     if not data:
         return Answers()
-    checks = _answer_checks()
-    checked: dict[str, AnswerValue] = {}
-    raw: dict[str, list[object]] = {}
-    last, in_order = -1, True
-    for qid, value in data.items():
-        known = checks.get(qid)
-        if known is None:
-            continue  # not a question (any more): the parser drops it too
-        position, check = known
-        in_order = in_order and position > last
-        last = position
-        ready = check(value)
-        if ready is not None:
-            checked[qid] = ready
-        else:
-            raw[qid] = list(value) if isinstance(value, list) else [value]
-    if raw:
-        checked.update(parse_answers(questionnaire(), raw, only=list(raw)).answers)
-        in_order = False
-    if not in_order:  # the questionnaire's order, as parse_answers gives them
-        checked = {qid: checked[qid] for qid in sorted(checked, key=lambda qid: checks[qid][0])}
-    return Answers(checked)
-
-
-Check = Callable[[object], AnswerValue | None]
-"""Return a stored value when it is exactly what the parser would return for it, else None."""
-
-_CHECKS_KEY = "gutcheck_answer_checks"
-_MAX_DIGITS = 999_999  # the parser reads at most six digits
-
-
-def _answer_checks() -> dict[str, tuple[int, Check]]:
-    """Return each question's position and check (made once per app)."""
-    app = current_app
-    checks: dict[str, tuple[int, Check]] | None = app.extensions.get(_CHECKS_KEY)
-    if checks is None:
-        questions = questionnaire().questions.values()
-        checks = {q.id: (position, _check_for(q)) for position, q in enumerate(questions)}
-        app.extensions[_CHECKS_KEY] = checks
-    return checks
-
-
-def _check_for(question: Question) -> Check:
-    """Return the check of one question: it accepts only values the parser would return unchanged."""
-    kind = question.type
-    lo, hi = question.minimum, question.maximum
-
-    def whole(value: object) -> int | None:
-        # A JSON int (not bool) of at most six digits, in range: what `_parse_integer` gives.
-        if type(value) is not int or not 0 <= value <= _MAX_DIGITS:
-            return None
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            return None
-        return value
-
-    if kind in (QuestionType.SCALE, QuestionType.INTEGER):
-        return whole
-    if kind is QuestionType.NUMBER:
-
-        def number(value: object) -> Decimal | None:
-            found = whole(value)  # a fraction (a JSON float) goes to the parser
-            return Decimal(found) if found is not None else None
-
-        return number
-    # A blank value is no answer to the parser: it never passes a check.
-    order = {opt.value: index for index, opt in enumerate(question.options) if opt.value.strip()}
-    if kind is QuestionType.MULTI:
-        exclusive = frozenset(question.exclusive)
-
-        def multi(value: object) -> tuple[str, ...] | None:
-            # Known options, each once, in the questionnaire's order; an exclusive one alone.
-            if type(value) is not list or not value:
-                return None
-            last = -1
-            for item in value:
-                position = order.get(item) if type(item) is str else None
-                if position is None or position <= last:
-                    return None
-                last = position
-            if len(value) > 1 and not exclusive.isdisjoint(value):
-                return None
-            return tuple(value)
-
-        return multi
-    if kind is QuestionType.TEXT:
-        limit, multiline = question.max_length, question.multiline
-
-        def text(value: object) -> str | None:
-            # Text that `clean_text` would leave as it is: printable (no control, format, private
-            # or unassigned characters; newlines and tabs only in a text area), NFC, trimmed.
-            if type(value) is not str or not 0 < len(value) <= limit or value != value.strip():
-                return None
-            shown = value.replace("\n", "").replace("\t", "") if multiline else value
-            if not shown.isprintable() or not unicodedata.is_normalized("NFC", value):
-                return None
-            return value
-
-        return text
-
-    def choice(value: object) -> str | None:
-        return value if type(value) is str and value in order else None
-
-    return choice
+    app_state = state()
+    return app_state.prerender.stored_answers(app_state.questionnaire, data)

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import url_for
@@ -30,10 +29,11 @@ from assessment.web.api_models import questionnaire_response
 from assessment.web.errors import problem
 from assessment.web.levels import level_view
 from assessment.web.openapi import openapi_document
-from assessment.web.report import RETRY_AFTER_SECONDS
-from assessment.web.report import SummaryBusy
-from assessment.web.report import pdf_response
-from assessment.web.report import summary_pdf
+from assessment.web.state import state
+from assessment.web.summary_download import RETRY_AFTER_SECONDS
+from assessment.web.summary_download import SummaryBusy
+from assessment.web.summary_download import pdf_response
+from assessment.web.summary_download import summary_pdf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -55,8 +55,7 @@ def api_error(exc: ApiError) -> BaseResponse:
 
 def questionnaire() -> Questionnaire:
     """Return the app's checked questionnaire."""
-    found: Questionnaire = current_app.extensions["questionnaire"]
-    return found
+    return state().questionnaire
 
 
 def read_answers() -> Assessment:
@@ -77,8 +76,8 @@ def read_answers() -> Assessment:
     errors: dict[str, list[str]] = {qid: list(messages) for qid, messages in parsed.errors.items()}
     for qid in parsed.unknown:
         errors[qid] = ["There is no question with this id."]
-    for question in visible_path(q, parsed.answers).questions:
-        if question.required and question.id not in parsed.answers and question.id not in errors:
+    for question in visible_path(q, parsed.answers).missing_required(parsed.answers):
+        if question.id not in errors:
             errors[question.id] = ["This question needs an answer."]
     if errors:
         raise ApiError(422, "invalid_answers", "Some answers are missing or not valid.", errors)

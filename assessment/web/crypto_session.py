@@ -34,6 +34,8 @@ from flask.sessions import NullSession
 from flask.sessions import SecureCookieSession
 from flask.sessions import SessionInterface
 
+from assessment.web.state import state
+
 _VERSION = b"\x01"
 _NONCE = 12
 HOST_PREFIX = "__Host-"
@@ -73,7 +75,7 @@ def seal(key: bytes, payload: dict[str, Any], now: float | None = None, started:
 
 
 def unseal_envelope(
-    keys: bytes | list[bytes],
+    keys: bytes | list[bytes] | tuple[bytes, ...],
     token: str,
     max_age: int,
     now: float | None = None,
@@ -134,14 +136,11 @@ class EncryptedSessionInterface(SessionInterface):
 
     session_class = EncryptedSession
 
-    def _keys(self, app: Flask) -> list[bytes]:
+    def _keys(self, app: Flask) -> tuple[bytes, ...]:
         """Return the current key, then the keys of SECRET_KEY_FALLBACKS (made once per app)."""
-        keys: list[bytes] | None = app.extensions.get("gutcheck_session_keys")
-        if keys is None:
-            secrets = [app.secret_key or "", *fallback_keys(app)]
-            keys = [derive_key(secret) for secret in secrets]
-            app.extensions["gutcheck_session_keys"] = keys
-        return keys
+        return state(app).session_keys.get(
+            lambda: tuple(derive_key(secret) for secret in (app.secret_key or "", *fallback_keys(app)))
+        )
 
     def _key(self, app: Flask) -> bytes:
         return self._keys(app)[0]

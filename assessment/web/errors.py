@@ -20,6 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 from assessment.web import answers_store
+from assessment.web.state import state
 
 PAGES = {400: "errors/400.html", 404: "errors/404.html", 405: "errors/405.html", 413: "errors/413.html"}
 # Used when even the error template cannot be rendered (for example, no URL adapter for a bad host).
@@ -135,7 +136,7 @@ def handle_csrf_error(error: CSRFError) -> Response:
 
 def _back_url() -> str:
     """Return the page the form came from, when it is one of our section pages, else the start."""
-    questionnaire = answers_store.questionnaire()
+    questionnaire = state().questionnaire
     parts = request.path.strip("/").split("/")
     if len(parts) == 2 and parts[0] == "q" and questionnaire.section(parts[1]) is not None:
         values: dict[str, Any] = {"section_id": parts[1]}

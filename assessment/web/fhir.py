@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint
 from flask import Flask
 from flask import Response
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import request
@@ -31,6 +30,7 @@ from assessment.fhir import questionnaire_response
 from assessment.fhir import read_questionnaire_response
 from assessment.report import Attachment
 from assessment.web import answers_store
+from assessment.web.state import state
 
 bp = Blueprint("fhir", __name__)
 api_bp = Blueprint("fhir_api", __name__, url_prefix="/api/v1")
@@ -40,8 +40,7 @@ NOT_JSON = "The body is not valid JSON."
 
 
 def _questionnaire() -> Questionnaire:
-    found: Questionnaire = current_app.extensions["questionnaire"]
-    return found
+    return state().questionnaire
 
 
 def fhir_response(resource: dict[str, Any], status: int = 200) -> Response:
@@ -52,11 +51,7 @@ def fhir_response(resource: dict[str, Any], status: int = 200) -> Response:
 
 def questionnaire_document() -> dict[str, Any]:
     """Return this app's Questionnaire resource, built once per process (it never changes)."""
-    found: dict[str, Any] | None = current_app.extensions.get("fhir_questionnaire")
-    if found is None:
-        found = fhir_questionnaire(_questionnaire())
-        current_app.extensions["fhir_questionnaire"] = found
-    return found
+    return state().fhir_questionnaire.get(lambda: fhir_questionnaire(_questionnaire()))
 
 
 def response_document(assessment: Assessment, authored: dt.date | None = None) -> bytes:

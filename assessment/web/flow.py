@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import flash
@@ -13,12 +12,12 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from assessment.domain import Answers
-from assessment.domain import AnswerValue
 from assessment.domain import Question
 from assessment.domain import Questionnaire
 from assessment.domain import Section
 from assessment.domain import VisiblePath
 from assessment.domain import visible_path
+from assessment.web.state import state
 
 NO_ANSWERS_MESSAGE = "You have not answered any questions yet. Start here."
 MISSING_MESSAGE = "Answer the questions on this page first."
@@ -31,7 +30,7 @@ def section_url(section: Section, *, review: bool = False, row: str = "") -> str
         values["return"] = "review"  # a Python keyword, so it cannot be passed by name
         if row:
             values["row"] = row
-    return url_for("questionnaire.section", **values)
+    return state().prerender.url("questionnaire.section", **values)
 
 
 def review_url(row: str = "") -> str:
@@ -51,49 +50,6 @@ def step_of(questionnaire: Questionnaire, section: Section) -> tuple[int, int]:
     return ids.index(section.id) + 1, len(ids)
 
 
-def position(path: VisiblePath, section_id: str) -> int | None:
-    """Return the 0-based index of a section among the visible ones, or None when it is hidden."""
-    for index, section in enumerate(path.sections):
-        if section.id == section_id:
-            return index
-    return None
-
-
-def first_missing(path: VisiblePath, answers: Mapping[str, AnswerValue]) -> Section | None:
-    """Return the first visible section with a required visible question left unanswered."""
-    for section in path.sections:
-        for question in path.questions_in(section.id):
-            if question.required and question.id not in answers:
-                return section
-    return None
-
-
-def next_section(path: VisiblePath, section_id: str) -> Section | None:
-    """Return the visible section after this one, or None at the end."""
-    index = position(path, section_id)
-    if index is None or index + 1 >= len(path.sections):
-        return None
-    return path.sections[index + 1]
-
-
-def previous_section(path: VisiblePath, section_id: str) -> Section | None:
-    """Return the visible section before this one, or None at the start."""
-    index = position(path, section_id)
-    if not index:
-        return None
-    return path.sections[index - 1]
-
-
-def next_visible_after(questionnaire: Questionnaire, path: VisiblePath, section: Section) -> Section | None:
-    """Return the first visible section that comes after a (hidden) section in the file."""
-    order = [s.id for s in questionnaire.sections]
-    after = order.index(section.id)
-    for candidate in path.sections:
-        if order.index(candidate.id) > after:
-            return candidate
-    return None
-
-
 def reads_same_page(question: Question, section: Section) -> bool:
     """Say whether a question's visible_if reads an answer given on the same page."""
     if question.visible_if is None:
@@ -108,11 +64,6 @@ def shown_questions(section: Section, path: VisiblePath) -> tuple[Question, ...]
     return tuple(q for q in section.questions if q.id in visible or reads_same_page(q, section))
 
 
-def prune(questionnaire: Questionnaire, answers: Answers) -> Answers:
-    """Drop answers to questions that are now hidden: they must never count, print or linger."""
-    return answers.only(visible_path(questionnaire, answers).question_ids)
-
-
 def require_complete(questionnaire: Questionnaire, answers: Answers) -> Response | None:
     """Redirect to where the person must go first, or return None when every required answer is in."""
     if not answers:
@@ -120,7 +71,7 @@ def require_complete(questionnaire: Questionnaire, answers: Answers) -> Response
         if not (getattr(session, "expired", False) or g.get("_gutcheck_expired_noted")):
             flash(NO_ANSWERS_MESSAGE, "info")
         return redirect(url_for("questionnaire.start"))
-    missing = first_missing(visible_path(questionnaire, answers), answers)
+    missing = visible_path(questionnaire, answers).first_missing(answers)
     if missing is not None:
         flash(MISSING_MESSAGE, "info")
         return redirect(section_url(missing))

@@ -3,7 +3,7 @@
 The fields only carry values to and from the page; validation is the domain parser's job
 (`parse_answers`), so the form and the JSON API share one source of truth. A form is bound only
 to read a post back (shown again with the parser's messages) and, once at start-up, to give
-field_views each field's choices and attributes; a GET fills the page from `stored_values`.
+question_html each field's choices and attributes; a GET fills the page from `stored_values`.
 """
 
 from __future__ import annotations

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint
-from flask import Flask
 from flask import abort
-from flask import current_app
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -16,7 +14,7 @@ from markupsafe import Markup
 
 from assessment.domain import GuidancePage
 from assessment.domain import Questionnaire
-from assessment.web import answers_store
+from assessment.web.state import state
 
 bp = Blueprint("guidance", __name__, url_prefix="/guidance")
 # Source links come from an author's file; only web links become clickable.
@@ -33,13 +31,12 @@ RETURNS = {
 }
 
 
-def init_app(app: Flask) -> None:
+def render_pages(questionnaire: Questionnaire) -> dict[str, Markup]:
     """Render every page's Markdown once; "js-default" turns raw HTML and javascript: links off."""
     markdown = MarkdownIt("js-default")
-    questionnaire = app.extensions["questionnaire"]
     # Markup is safe here: the HTML comes from our own Markdown with raw HTML disabled, and the
     # citation links are built from the page's own source list.
-    app.extensions["guidance_html"] = {
+    return {
         slug: Markup(link_citations(markdown.render(page.body), source_numbers(questionnaire, page)))
         for slug, page in questionnaire.guidance.items()
     }
@@ -77,7 +74,7 @@ def came_from() -> tuple[str, str] | None:
 @bp.get("/")
 def index() -> str:
     """List every guidance page in its set order, with its summary and evidence grade."""
-    pages = answers_store.questionnaire().guidance.values()
+    pages = state().questionnaire.guidance.values()
     ordered = sorted(pages, key=lambda page: (page.order, page.title.lower()))
     back = came_from()
     return render_template(
@@ -88,7 +85,7 @@ def index() -> str:
 @bp.get("/<slug>")
 def page(slug: str) -> str:
     """Show one guidance page; the slug is only ever a dictionary key, never a path."""
-    questionnaire = answers_store.questionnaire()
+    questionnaire = state().questionnaire
     found = questionnaire.guidance.get(slug)
     if found is None:
         abort(404)
@@ -100,7 +97,7 @@ def page(slug: str) -> str:
     return render_template(
         "guidance/_page.html",
         page=found,
-        body=current_app.extensions["guidance_html"][slug],
+        body=state().guidance_html[slug],
         sources=sources,
         back=back,
     )

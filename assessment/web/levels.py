@@ -6,14 +6,15 @@ import re
 from dataclasses import dataclass
 
 from flask import Flask
-from flask import current_app
 from markupsafe import Markup
 from markupsafe import escape
 
 from assessment import ConfigError
 from assessment.domain import Level
+from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 from assessment.domain.model import SourcePos
+from assessment.web.state import state
 
 NUMBER = re.compile(r"\+?[0-9]{2,15}")
 
@@ -58,31 +59,29 @@ def parse_numbers(text: str) -> tuple[EmergencyNumber, ...]:
     return tuple(numbers)
 
 
-def init_app(app: Flask) -> None:
-    """Read the numbers once (a mistake stops start-up) and give templates the level views."""
+def build(
+    app: Flask, questionnaire: Questionnaire
+) -> tuple[dict[Urgency, LevelView], tuple[EmergencyNumber, ...]]:
+    """Read the numbers once (a mistake stops start-up), give templates the level views, return both."""
     numbers = parse_numbers(str(app.config["EMERGENCY_NUMBERS"]))
     urgent_care = str(app.config["URGENT_CARE"])
-    questionnaire = app.extensions["questionnaire"]
     # A questionnaire without rules needs no levels; its pages still name one (information).
     blank = {u: Level(u, u.value.capitalize(), "", "", pos=SourcePos("", 0)) for u in Urgency}
     levels = {**blank, **questionnaire.levels}
     views = {u: _view(level, numbers, urgent_care) for u, level in levels.items()}
-    app.extensions["gutcheck_levels"] = views
-    app.extensions["gutcheck_emergency_numbers"] = numbers
     app.jinja_env.globals["emergency_numbers"] = numbers
     app.jinja_env.globals["level_view"] = level_view
+    return views, numbers
 
 
 def level_view(urgency: Urgency | str) -> LevelView:
     """Return how a level reads on a page, for an Urgency or its value."""
-    views: dict[Urgency, LevelView] = current_app.extensions["gutcheck_levels"]
-    return views[Urgency(urgency)]
+    return state().levels[Urgency(urgency)]
 
 
 def emergency_numbers() -> tuple[EmergencyNumber, ...]:
     """Return the configured emergency numbers."""
-    numbers: tuple[EmergencyNumber, ...] = current_app.extensions["gutcheck_emergency_numbers"]
-    return numbers
+    return state().emergency_numbers
 
 
 def _view(level: Level, numbers: tuple[EmergencyNumber, ...], urgent_care: str) -> LevelView:

@@ -5,28 +5,21 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from flask import Blueprint
-from flask import Flask
-from flask import current_app
 from flask import render_template
 from markupsafe import Markup
-from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from assessment.domain import ACT_SOON
 from assessment.domain import FiredRule
 from assessment.domain import ScoreResult
-from assessment.domain import Urgency
 from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain.model import Score
 from assessment.web import answers_store
 from assessment.web import flow
-from assessment.web.field_views import Markers
-from assessment.web.field_views import Pieces
-from assessment.web.questionnaire import _reusable
+from assessment.web.state import state
 
 bp = Blueprint("results", __name__)
 
@@ -60,18 +53,18 @@ class ScoreView:
     @property
     def maximum_text(self) -> str:
         """Return the top of the score's range as text."""
-        return _plain(self.result.score.maximum)
+        return plain(self.result.score.maximum)
 
     @property
     def range_text(self) -> str:
         """Return the score's range as text, like '0 to 10'."""
-        return f"{_plain(self.result.score.minimum)} to {_plain(self.result.score.maximum)}"
+        return f"{plain(self.result.score.minimum)} to {plain(self.result.score.maximum)}"
 
 
 @bp.get("/results")
 def results() -> Response | str:
     """Show the assessment of the stored answers; redirect when required answers are missing."""
-    questionnaire = answers_store.questionnaire()
+    questionnaire = state().questionnaire
     answers = answers_store.load_answers()
     blocked = flow.require_complete(questionnaire, answers)
     if blocked is not None:
@@ -81,8 +74,9 @@ def results() -> Response | str:
     level = assessment.urgency
     banner = [r for r in assessment.shown_rules if level in ACT_SOON and r.urgency is level]
     cards = [r for r in assessment.shown_rules if r not in banner]
-    scores = [_score_view(result, _bands(result.score)) for result in assessment.scores]
-    parts = _parts()
+    bands = state().score_bands
+    scores = [_score_view(result, bands[result.id]) for result in assessment.scores]
+    parts = state().prerender.results_parts()
     filled: dict[str, list[Markup]] = {}
     if parts is not None:
         filled = {
@@ -101,7 +95,7 @@ def results() -> Response | str:
         held_back=assessment.held_back_rules,
         scores=scores,
         pages=questionnaire.guidance,
-        title_of=_title_of,
+        title_of=title_of,
         # When the answers were given (and restored): templates/results/_answers_date.html.
         dates=answers_store.answer_dates(),
         recall=questionnaire.meta.recall,
@@ -109,116 +103,11 @@ def results() -> Response | str:
     )
 
 
-# Guidance cards and score charts are the same for everyone but for a few values (the "why"
-# values, a score's value and marker), so, like the question pages (field_views.py), they are
-# rendered once per process through the same macros with markers, and cut into pieces: one card
-# per rule and variant (with and without a "why" block), one "why" line per question or score
-# label, one chart per score and band. Only questionnaire text is kept. RESULTS_PARTS = False
-# turns this off; a test compares both ways.
-_PARTS_KEY = "gutcheck_results_parts"
-
-
-@dataclass(frozen=True, slots=True)
-class _ChartResult:
-    """What score_chart reads of a result, with markers for the person's value."""
-
-    score: Score
-    display: str
-    band_label: str
-
-
-@dataclass(frozen=True, slots=True)
-class _ChartView:
-    """What score_chart reads of a view, with a marker for the bar's marker position."""
-
-    result: _ChartResult
-    bands: tuple[BandView, ...]
-    marker: str
-    label: str
-    maximum_text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResultsParts:
-    """The pre-rendered cards, "why" lines and charts, and how to fill them."""
-
-    cards: dict[tuple[str, Urgency, str, bool], Pieces]
-    why_list: Pieces
-    why_items: dict[str, Pieces]
-    charts: dict[tuple[str, int], Pieces]
-
-    def card(self, fired: FiredRule) -> Markup:
-        """Return a fired rule's card, with its "why" lines filled in."""
-        why = fired.why
-        pieces = self.cards[(fired.id, fired.urgency, fired.message, bool(why))]
-        if not why:
-            return Markup(pieces.fill({}))
-        items = "".join(self.why_items[item.label].fill({"value": escape(item.value)}) for item in why)
-        return Markup(pieces.fill({"why": self.why_list.fill({"items": items})}))
-
-    def chart(self, view: ScoreView) -> Markup:
-        """Return a score's chart, with its value and marker filled in."""
-        current = next((band.index for band in view.bands if band.current), -1)
-        pieces = self.charts[(view.result.score.id, current)]
-        return Markup(pieces.fill({"display": escape(view.result.display), "marker": escape(view.marker)}))
-
-
-def _parts() -> ResultsParts | None:
-    """Return the pre-rendered parts when this request can use them (built at the first one)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("RESULTS_PARTS", True) or not _reusable(app):
-        return None
-    found: ResultsParts | None = app.extensions.get(_PARTS_KEY)
-    if found is None:
-        found = app.extensions[_PARTS_KEY] = _build_parts(app)
-    return found
-
-
-def _build_parts(app: Flask) -> ResultsParts:
-    """Render every card variant, "why" line and chart through the macros, with markers."""
-    questionnaire = app.extensions["questionnaire"]
-    module: Any = app.jinja_env.get_template("results/_parts.html").module
-    mark = Markers()
-    cards: dict[tuple[str, Urgency, str, bool], Pieces] = {}
-    charts: dict[tuple[str, int], Pieces] = {}
-    with app.app_context(), app.test_request_context("/results"):
-        for rule in questionnaire.rules:
-            forms_of = {(rule.urgency, rule.message)}
-            forms_of |= {(v.urgency or rule.urgency, v.message) for v in rule.variants}
-            for urgency, message in forms_of:
-                fired = FiredRule(rule, urgency, message)
-                title = _title_of(fired)
-                for with_why in (False, True):
-                    why = mark("why") if with_why else Markup("")
-                    html = module.rule_card(fired, title, questionnaire.guidance, heading_level=3, why=why)
-                    cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["why"] if with_why else [])
-        why_list = mark.cut(module.why_list((), items_html=mark("items")), ["items"])
-        labels = {q.label for q in questionnaire.questions.values()} | {s.label for s in questionnaire.scores}
-        why_items = {label: mark.cut(module.why_item(label, mark("value")), ["value"]) for label in labels}
-        for score in questionnaire.scores:
-            for index in range(-1, len(score.bands)):
-                bands = tuple(
-                    dataclasses.replace(b, current=b.index == index) for b in _band_views(score)
-                )
-                band_label = score.bands[index].label if index >= 0 else ""
-                view = _ChartView(
-                    _ChartResult(score, mark("display"), band_label),
-                    bands,
-                    mark("marker"),
-                    score.label,
-                    _plain(score.maximum),
-                )
-                html = module.score_chart(view)
-                holes = ["display", "marker"] if score.show_value else []
-                charts[(score.id, index)] = mark.cut(html, holes)
-    return ResultsParts(cards, why_list, why_items, charts)
-
-
-def _title_of(fired: FiredRule) -> str:
+def title_of(fired: FiredRule) -> str:
     """Return a card's heading: the rule's own title, else its guidance page's title."""
     if fired.rule.title:
         return fired.rule.title
-    page = answers_store.questionnaire().guidance.get(fired.guidance)
+    page = state().questionnaire.guidance.get(fired.guidance)
     return page.title if page else "Guidance"
 
 
@@ -233,22 +122,8 @@ def _score_view(result: ScoreResult, bands: tuple[BandView, ...]) -> ScoreView:
     return ScoreView(result, bands, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
 
 
-_BANDS_KEY = "gutcheck_band_views"
-
-
-def _bands(score: Score) -> tuple[BandView, ...]:
-    """Return a score's bands on a 0-100 scale, none marked current (made once per app and score).
-
-    Band geometry depends on the questionnaire only, so it is kept with the app that loaded it.
-    """
-    views: dict[str, tuple[BandView, ...]] = current_app.extensions.setdefault(_BANDS_KEY, {})
-    found = views.get(score.id)
-    if found is None:
-        found = views[score.id] = _band_views(score)
-    return found
-
-
-def _band_views(score: Score) -> tuple[BandView, ...]:
+def band_views(score: Score) -> tuple[BandView, ...]:
+    """Return a score's bands on a 0-100 scale, none marked current."""
     span = score.maximum - score.minimum
     bands = []
     for index, band in enumerate(score.bands):
@@ -260,8 +135,8 @@ def _band_views(score: Score) -> tuple[BandView, ...]:
         bands.append(
             BandView(
                 label=band.label,
-                low=_plain(band.minimum),
-                high=_plain(band.maximum),
+                low=plain(band.minimum),
+                high=plain(band.maximum),
                 x=_fmt(start),
                 width=_fmt(max(end - start, Decimal(0))),
                 index=index,
@@ -279,7 +154,8 @@ def _fmt(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _plain(number: Decimal) -> str:
+def plain(number: Decimal) -> str:
+    """Write a number without trailing zeros: 10, 2.5."""
     if number == number.to_integral_value():
         return str(int(number))
     return str(number.normalize())

@@ -16,6 +16,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.web import answers_store
+from assessment.web.state import state
 
 bp = Blueprint("stops", __name__)
 # A path inside this app: no scheme, host, backslash, space or control character (browsers drop
@@ -48,7 +49,7 @@ def _emergency_ids(result: Assessment) -> set[str]:
 @bp.get("/help-now")
 def help_now() -> str:
     """Emergency advice first: numbers to call, then the way on (continue) or out (leave)."""
-    questionnaire = answers_store.questionnaire()
+    questionnaire = state().questionnaire
     answers = answers_store.load_answers()
     fired = [r for r in assess(questionnaire, answers).rules if r.urgency is Urgency.EMERGENCY]
     return render_template("stops/help_now.html", fired=fired, next_url=_safe_next())
@@ -65,7 +66,7 @@ def _safe_next() -> str:
 @bp.get("/stop/<rule_id>")
 def stopped(rule_id: str) -> str:
     """Show why the questionnaire ends here (a rule with `stop: true`), with the level's advice."""
-    questionnaire = answers_store.questionnaire()
+    questionnaire = state().questionnaire
     rule = next((r for r in questionnaire.rules if r.id == rule_id and r.stop), None)
     if rule is None:
         abort(404)

@@ -15,7 +15,7 @@ import threading
 
 from flask import Flask
 
-from assessment.web.report import renderer
+from assessment.web.summary_download import renderer
 
 RENDER_THREAD = "gutcheck-pdf-render"  # the name assessment/report/pdf.py gives its render threads
 

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from assessment.domain import Urgency
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from assessment.web.state import state
 from tests.casefiles import load_case
 
 CASES = Path(__file__).parent.parent / "cases"
@@ -56,7 +57,7 @@ def test_personas_through_the_api_match_assess(
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     validate(openapi, "/api/v1/assessments", "post", 200, body)
-    app_q = client.application.extensions["questionnaire"]
+    app_q = state(client.application).questionnaire
     raw = {k: v if isinstance(v, list) else [v] for k, v in data["answers"].items()}
     expected = assess(app_q, parse_answers(app_q, raw).answers)
     assert body["urgency"] == expected.urgency.value == data["urgency"]
@@ -130,7 +131,7 @@ def test_questionnaire_definition(client: FlaskClient, openapi: dict[str, Any]) 
     """The definition lists every section, question, option, score and band."""
     body = client.get("/api/v1/questionnaire").get_json()
     validate(openapi, "/api/v1/questionnaire", "get", 200, body)
-    q = client.application.extensions["questionnaire"]
+    q = state(client.application).questionnaire
     assert [s["id"] for s in body["sections"]] == [s.id for s in q.sections]
     assert sum(len(s["questions"]) for s in body["sections"]) == len(q.questions)
     gsbi = next(s for s in body["scores"] if s["id"] == "gsbi")
@@ -169,7 +170,7 @@ def test_every_case_through_the_api_gives_its_levels_and_rules(client: FlaskClie
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["urgency"] == data["urgency"]
-    levels = client.application.extensions["questionnaire"].levels
+    levels = state(client.application).questionnaire.levels
     assert body["time_frame"] == levels[Urgency(data["urgency"])].time_frame
     fired = {r["id"]: r for r in body["rules"]}
     assert set(data.get("fires", [])) <= set(fired), f"missing: {set(data.get('fires', [])) - set(fired)}"

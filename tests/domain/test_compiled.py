@@ -22,10 +22,10 @@ from assessment.domain import assess
 from assessment.domain import load_questionnaire
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
-from assessment.domain.compiled import Emitter
-from assessment.domain.compiled import _Unsupported
-from assessment.domain.compiled import as_decimal
-from assessment.domain.compiled import build_plan
+from assessment.domain.closures import Emitter
+from assessment.domain.closures import _Unsupported
+from assessment.domain.closures import as_decimal
+from assessment.domain.closures import build_plan
 from assessment.domain.expressions import Expression
 from assessment.domain.expressions import Record
 from assessment.domain.scoring import _answer_record

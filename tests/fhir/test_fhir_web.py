@@ -28,6 +28,7 @@ from assessment.domain import visible_path
 from assessment.fhir import canonical_url
 from assessment.fhir import code_system
 from assessment.fhir import read_questionnaire_response
+from assessment.web.state import state
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
@@ -63,7 +64,7 @@ def client(real_app: Flask) -> FlaskClient:
 @pytest.fixture(scope="module")
 def real(real_app: Flask) -> Questionnaire:
     """The shipped questionnaire, as the app checked it."""
-    found: Questionnaire = real_app.extensions["questionnaire"]
+    found: Questionnaire = state(real_app).questionnaire
     return found
 
 

@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from assessment.web.state import state
 from tests.conftest import ROOT
 from tests.web.conftest import Respondent
 from tests.web.conftest import csrf_token
@@ -54,7 +55,7 @@ def long_date(day: dt.date) -> str:
 
 def restore(client: FlaskClient, document: dict[str, Any]) -> None:
     """Upload an answers file to /continue as the start page's form does."""
-    version = client.application.extensions["questionnaire"].meta.version
+    version = state(client.application).questionnaire.meta.version
     body = {"questionnaire": {"id": "gut-check", "version": version}, "answers": P1, **document}
     token = csrf_token(text(client.get("/")))
     data = json.dumps(body).encode()

@@ -16,11 +16,9 @@ from assessment.config import ROOT
 from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
-from assessment.domain import visible_path
 from assessment.web import answers_store
-from assessment.web import flow
-from assessment.web import questionnaire as questionnaire_views
-from assessment.web import results as results_views
+from assessment.web.prerender import Prerender
+from assessment.web.state import state
 from tests.casefiles import load_case
 from tests.conftest import MINI_GUIDANCE
 from tests.web.conftest import SECRET
@@ -47,7 +45,7 @@ def real_app() -> Flask:
 
 def _reference(app: Flask, data: dict[str, Any]) -> Answers:
     """What loading stored answers gave before the fast path: everything through parse_answers."""
-    questionnaire = app.extensions["questionnaire"]
+    questionnaire = state(app).questionnaire
     raw = {
         qid: list(value) if isinstance(value, list) else [value]
         for qid, value in data.items()
@@ -71,7 +69,7 @@ def _odd_values(question: Any) -> list[Any]:
 
 def test_stored_answers_are_checked_to_exactly_what_the_parser_gives(real_app: Flask) -> None:
     """Same answers, same types and decimal places, same order; bad values dropped the same way."""
-    questions = list(real_app.extensions["questionnaire"].questions.values())
+    questions = list(state(real_app).questionnaire.questions.values())
     rng = random.Random(7)
     with real_app.test_request_context("/"):
         for _ in range(1500):
@@ -88,7 +86,7 @@ def test_stored_answers_are_checked_to_exactly_what_the_parser_gives(real_app: F
             assert list(got.items()) == list(expected.items())
             assert [repr(v) for v in got.values()] == [repr(v) for v in expected.values()]
         # A whole valid set, stored as the app stores it, comes back as it was.
-        answers = _reference(real_app, generic_answers(real_app.extensions["questionnaire"]))
+        answers = _reference(real_app, generic_answers(state(real_app).questionnaire))
         assert list(answers_store._parse_stored(answers_store.encode(answers)).items()) == list(
             answers.items()
         )
@@ -126,21 +124,21 @@ def test_pre_rendered_section_pages_equal_the_templates(
 ) -> None:
     """Every section page, with and without return=review, is the same with and without shells."""
     used: list[object] = []
-    shell = questionnaire_views._shell
+    shell = Prerender.shell
 
     def spy(*args: Any) -> Any:
         found = shell(*args)
         used.append(found)
         return found
 
-    monkeypatch.setattr(questionnaire_views, "_shell", spy)
+    monkeypatch.setattr(Prerender, "shell", spy)
     config: dict[str, Any] = {"TESTING": True, "SECRET_KEY": SECRET}
     if case == "cross-page":
         config["QUESTIONS_PATH"] = str(write_questionnaire(tmp_path, CROSS_PAGE))
         config["GUIDANCE_DIR"] = str(MINI_GUIDANCE)
     fast = create_app(config)
-    slow = create_app({**config, "SECTION_PAGE_SHELLS": False})
-    questionnaire = fast.extensions["questionnaire"]
+    slow = create_app({**config, "PRERENDER": False})
+    questionnaire = state(fast).questionnaire
     client = fast.test_client()
     if case != "real-empty":
         answers = CROSS_ANSWERS if case == "cross-page" else generic_answers(questionnaire)
@@ -160,9 +158,9 @@ def test_pre_rendered_section_pages_equal_the_templates(
             pages += got.status_code == 200
     assert pages >= (2 if case == "real-empty" else len(questionnaire.sections))
     assert sum(found is not None for found in used) >= pages - 1  # all but a page showing a message
-    shells = fast.extensions[questionnaire_views._SHELLS]
+    shells = state(fast).prerender.shells
     assert shells, "no section page was pre-rendered"
-    assert not slow.extensions[questionnaire_views._SHELLS]
+    assert not state(slow).prerender.shells
     if case == "cross-page":
         assert ("second", False, True) in shells
         assert "data-known=" in text(client.get("/q/second"))
@@ -170,26 +168,12 @@ def test_pre_rendered_section_pages_equal_the_templates(
 
 def test_a_flashed_message_is_shown_on_a_pre_rendered_page(real_app: Flask) -> None:
     client = real_app.test_client()
-    first = real_app.extensions["questionnaire"].sections[0].id
+    first = state(real_app).questionnaire.sections[0].id
     client.get(f"/q/{first}")
     client.set_cookie("gutcheck", "not-a-valid-cookie")
     html = text(client.get(f"/q/{first}"))
     assert answers_store.EXPIRED_MESSAGE in html
     assert 'class="notice notice--info"' in html
-
-
-def test_the_missing_answers_check_agrees_with_flow(real_app: Flask) -> None:
-    questionnaire = real_app.extensions["questionnaire"]
-    full = _reference(real_app, generic_answers(questionnaire))
-    rng = random.Random(3)
-    for _ in range(300):
-        answers = dict(full.only([qid for qid in full if rng.random() < 0.7]).data)
-        path = visible_path(questionnaire, answers)
-        blocker = flow.first_missing(path, answers)
-        for current in path.sections:
-            before = flow.position(path, blocker.id) < flow.position(path, current.id) if blocker else False
-            expected = blocker if before else None
-            assert questionnaire_views._missing_before(questionnaire, path, current, answers) is expected
 
 
 RESULT_CASES = ["p1_emma", "p2_raj", "p3_linda", "rule_r02_worsening", "rule_r16_over_40", "rule_r29_chemo"]
@@ -200,8 +184,8 @@ def test_pre_rendered_results_equal_the_templates(case: str) -> None:
     """The results page from pre-rendered cards and charts is the page the macros make."""
     config: dict[str, Any] = {"TESTING": True, "SECRET_KEY": SECRET}
     fast = create_app(config)
-    slow = create_app({**config, "RESULTS_PARTS": False})
-    questionnaire = fast.extensions["questionnaire"]
+    slow = create_app({**config, "PRERENDER": False})
+    questionnaire = state(fast).questionnaire
     answers = load_case(ROOT / "tests" / "cases" / f"{case}.yaml")["answers"]
     client = fast.test_client()
     # Answer every page as a person would, so the cookie holds exactly what the pages accepted.
@@ -216,5 +200,5 @@ def test_pre_rendered_results_equal_the_templates(case: str) -> None:
     assert got.status_code == expected.status_code == 200
     assert text(got) == text(expected)
     assert "card--" in text(got) or case == "rule_r16_over_40"
-    assert fast.extensions.get(results_views._PARTS_KEY) is not None, "the fast path was not used"
-    assert slow.extensions.get(results_views._PARTS_KEY) is None
+    assert state(fast).prerender.results_built, "the fast path was not used"
+    assert not state(slow).prerender.results_built

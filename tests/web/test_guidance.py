@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import Markup
 
+from assessment.web.state import state
 from tests.conftest import MINI_GUIDANCE
 from tests.web.conftest import make_app
 from tests.web.conftest import text
@@ -75,7 +76,7 @@ def test_footer_links_to_the_about_page_when_there_is_one(client: FlaskClient) -
 
 
 def test_markdown_is_rendered_once_at_start_up(app: Flask, client: FlaskClient) -> None:
-    cached = app.extensions["guidance_html"]
+    cached = state(app).guidance_html
     assert set(cached) == {"about-this-tool", "dose-context", "emergency"}
     cached["emergency"] = Markup("<p>from the cache</p>")
     assert "<p>from the cache</p>" in text(client.get("/guidance/emergency"))

@@ -23,9 +23,10 @@ from assessment.config import ROOT
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
+from assessment.report import embedded_answers as saved_file
 from assessment.web import api
-from assessment.web import saved_file
 from assessment.web.crypto_session import HOST_PREFIX
+from assessment.web.state import state
 from tests import hostile_files
 from tests.web.conftest import COOKIE
 from tests.web.conftest import SECRET
@@ -67,7 +68,7 @@ def test_every_hostile_file_is_refused_quickly_with_the_right_message(real_app: 
 
 def test_the_hostile_corpus_is_not_vacuous(real_app: Flask) -> None:
     """The same builders with good content are accepted: the corpus fails for its hostility only."""
-    meta = real_app.extensions["questionnaire"].meta
+    meta = state(real_app).questionnaire.meta
     client = real_app.test_client()
     good = hostile_files.pdf_with_answers(document(P1, qid=meta.id, version=meta.version))
     response = upload(client, good, filename="a.pdf", mime="application/pdf")
@@ -155,7 +156,7 @@ def test_a_hostile_upload_writes_one_log_line(real_app: Flask, caplog: pytest.Lo
 
 def test_an_answers_file_whose_text_mentions_pdf_is_read_as_json(real_app: Flask) -> None:
     """Sniffing looks at offset 0 only: %PDF- early in the free text does not make a PDF."""
-    questionnaire = real_app.extensions["questionnaire"]
+    questionnaire = state(real_app).questionnaire
     raw = {k: v if isinstance(v, list) else [v] for k, v in P1.items()}
     path = visible_path(questionnaire, parse_answers(questionnaire, raw).answers)
     qid = next(q.id for q in path.questions if q.type is QuestionType.TEXT)

@@ -11,6 +11,7 @@ from markupsafe import escape
 
 from assessment import create_app
 from assessment.config import ROOT
+from assessment.web.state import state
 from tests.web.conftest import SECRET
 from tests.web.conftest import Respondent
 from tests.web.conftest import text
@@ -28,7 +29,7 @@ def test_p1_walks_every_section_to_results_with_her_scores_and_guidance() -> Non
     """Emma answers every visible section with CSRF on; the results show GSBI 53, moderate, and her rules."""
     case = load(CASE)
     app = create_app({"TESTING": True, "SECRET_KEY": SECRET})
-    questionnaire = app.extensions["questionnaire"]
+    questionnaire = state(app).questionnaire
     client = app.test_client()
     seen = Respondent(client, first_section=questionnaire.sections[0].id).complete(case["answers"])
     # Considering glutamine: no side-effects page.

@@ -25,11 +25,13 @@ from werkzeug.test import TestResponse
 
 from assessment.domain import Answers
 from assessment.domain import Questionnaire
+from assessment.domain import answers_file
 from assessment.domain import load_questionnaire
+from assessment.report import embedded_answers as saved_file
 from assessment.web import answers_store
-from assessment.web import portable
-from assessment.web import saved_file
-from assessment.web.uploads import InMemoryRequest
+from assessment.web import save_and_continue
+from assessment.web.in_memory_request import InMemoryRequest
+from assessment.web.state import state
 from tests.conftest import ROOT
 from tests.web.conftest import Respondent
 from tests.web.conftest import csrf_token
@@ -61,7 +63,7 @@ def app(real_app: Flask) -> Flask:
 @pytest.fixture
 def real(real_app: Flask) -> Questionnaire:
     """The shipped questionnaire, as the app checked it."""
-    found: Questionnaire = real_app.extensions["questionnaire"]
+    found: Questionnaire = state(real_app).questionnaire
     return found
 
 
@@ -213,7 +215,7 @@ def test_download_leaves_out_answers_to_hidden_questions(client: FlaskClient) ->
 def test_download_without_answers_goes_to_the_start_with_a_message(client: FlaskClient) -> None:
     response = client.get("/answers.json")
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert portable.NOTHING_TO_SAVE in notices(text(client.get("/")))
+    assert save_and_continue.NOTHING_TO_SAVE in notices(text(client.get("/")))
 
 
 def test_review_and_results_offer_the_download(respondent: Respondent, client: FlaskClient) -> None:
@@ -256,7 +258,7 @@ def test_complete_json_restores_the_answers_and_lands_on_review(
     assert stored(client) == P1
     review = client.get("/review")
     assert review.status_code == 200
-    assert portable.LOADED in notices(text(review))
+    assert save_and_continue.LOADED in notices(text(review))
 
 
 def test_partial_json_lands_on_the_first_section_with_a_missing_answer(
@@ -311,7 +313,7 @@ def test_another_questionnaire_is_refused(respondent: Respondent, client: FlaskC
     response = upload(client, document(P1, qid="other-tool"))
     assert response.status_code == 400
     message = start_error(response)
-    assert message == portable.OTHER_QUESTIONNAIRE.format(id="other-tool")
+    assert message == save_and_continue.OTHER_QUESTIONNAIRE.format(id="other-tool")
     assert stored(client) == before
 
 
@@ -320,7 +322,7 @@ def test_a_file_with_no_usable_answer_changes_nothing(respondent: Respondent, cl
     before = stored(client)
     response = upload(client, document({"age": "old", "nonsense": 1}))
     assert response.status_code == 400
-    assert start_error(response) == portable.NOTHING_USABLE
+    assert start_error(response) == save_and_continue.NOTHING_USABLE
     assert stored(client) == before
 
 
@@ -337,31 +339,31 @@ BAD_FILES = {
         pdf_with_attachment(b"not json"),
         "x.pdf",
         "application/pdf",
-        saved_file.NOT_READABLE,
+        answers_file.NOT_READABLE,
     ),
-    "text file": (b"Dear doctor, my tummy hurts.\n", "notes.txt", "text/plain", saved_file.NOT_READABLE),
-    "binary file": (bytes(range(256)) * 4, "photo.jpg", "image/jpeg", saved_file.NOT_READABLE),
+    "text file": (b"Dear doctor, my tummy hurts.\n", "notes.txt", "text/plain", answers_file.NOT_READABLE),
+    "binary file": (bytes(range(256)) * 4, "photo.jpg", "image/jpeg", answers_file.NOT_READABLE),
     "empty file": (b"", "answers.json", "application/json", saved_file.EMPTY),
-    "json list": (b"[1, 2, 3]", "answers.json", "application/json", saved_file.WRONG_SHAPE),
+    "json list": (b"[1, 2, 3]", "answers.json", "application/json", answers_file.WRONG_SHAPE),
     "json without questionnaire": (
         b'{"answers": {"age": 30}}',
         "a.json",
         "application/json",
-        saved_file.WRONG_SHAPE,
+        answers_file.WRONG_SHAPE,
     ),
     "json answers as a list": (
         b'{"questionnaire": {"id": "gut-check", "version": "1.0.0"}, "answers": [1]}',
         "a.json",
         "application/json",
-        saved_file.WRONG_SHAPE,
+        answers_file.WRONG_SHAPE,
     ),
     "deeply nested json": (
         b"[" * 100_000 + b"]" * 100_000,
         "a.json",
         "application/json",
-        saved_file.NOT_READABLE,
+        answers_file.NOT_READABLE,
     ),
-    "no file chosen": (b"", "", "application/octet-stream", portable.NO_FILE),
+    "no file chosen": (b"", "", "application/octet-stream", save_and_continue.NO_FILE),
 }
 
 
@@ -441,7 +443,7 @@ def test_the_notes_shrink_when_the_full_list_would_not_fit_in_the_cookie(
     assert response.headers["Location"] == "/review" and len(calls) == 2
     assert stored(client) == P1
     shown = notices(text(client.get("/review")))
-    assert portable.DROPPED_SHORT in shown
+    assert save_and_continue.DROPPED_SHORT in shown
     assert not any("made_up_question" in n for n in shown)
 
 

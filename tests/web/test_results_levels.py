@@ -22,6 +22,7 @@ from assessment.domain import Urgency
 from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from assessment.web.state import state
 from tests.casefiles import CASES
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
@@ -45,7 +46,7 @@ def plain(fragment: str) -> str:
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_banner_names_the_highest_level_among_the_cards(app: Flask, path: Path) -> None:
-    questionnaire: Questionnaire = app.extensions["questionnaire"]
+    questionnaire: Questionnaire = state(app).questionnaire
     case = load_case(path)
     client = app.test_client()
     meta = questionnaire.meta

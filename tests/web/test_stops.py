@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from assessment import ConfigError
 from assessment import create_app
 from assessment.domain import Questionnaire
+from assessment.web.state import state
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case
 from tests.web.conftest import Respondent
@@ -38,7 +39,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def questionnaire(app: Flask) -> Questionnaire:
-    found: Questionnaire = app.extensions["questionnaire"]
+    found: Questionnaire = state(app).questionnaire
     return found
 
 

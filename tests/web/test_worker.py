@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from flask import Flask
 
+from assessment.web.state import state
 from tests.web.conftest import generic_answers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,20 +18,20 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_gunicorn_hook_prepares_the_renderer_and_freezes_the_heap(app: Flask) -> None:
     """The project's gunicorn config warms the renderer (the first PDF is not slower) and freezes."""
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert "pdf_renderer" not in app.extensions
+    assert state(app).pdf_renderer.peek() is None
     gc.unfreeze()
     try:
         hooks["post_worker_init"](SimpleNamespace(wsgi=app))
-        assert "pdf_renderer" in app.extensions
+        assert state(app).pdf_renderer.peek() is not None
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
-    warmed = app.extensions["pdf_renderer"]
-    answers = generic_answers(app.extensions["questionnaire"])
+    warmed = state(app).pdf_renderer.peek()
+    answers = generic_answers(state(app).questionnaire)
     response = app.test_client().post("/api/v1/report", json={"answers": answers})
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
     # The route used the renderer made at start-up, not a second one.
-    assert app.extensions["pdf_renderer"] is warmed
+    assert state(app).pdf_renderer.peek() is warmed
 
 
 def test_gunicorn_hook_accepts_a_wsgi_wrapper_around_the_app(app: Flask) -> None:
@@ -58,20 +59,20 @@ def test_the_master_hook_makes_the_renderer_before_fork_and_a_fork_can_use_it(ap
     gc.unfreeze()
     try:
         hooks["when_ready"](server)
-        assert "pdf_renderer" in app.extensions
+        assert state(app).pdf_renderer.peek() is not None
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
     assert not [t for t in threading.enumerate() if t.name == "gutcheck-pdf-render"]
-    made = app.extensions["pdf_renderer"]
-    answers = generic_answers(app.extensions["questionnaire"])
+    made = state(app).pdf_renderer.peek()
+    answers = generic_answers(state(app).questionnaire)
     pid = os.fork()
     if pid == 0:  # the "worker"
         code = 1
         try:
             response = app.test_client().post("/api/v1/report", json={"answers": answers})
             ok = response.status_code == 200 and response.data.startswith(b"%PDF-")
-            code = 0 if ok and app.extensions["pdf_renderer"] is made else 2
+            code = 0 if ok and state(app).pdf_renderer.peek() is made else 2
         finally:
             os._exit(code)
     for _ in range(600):  # a minute at most

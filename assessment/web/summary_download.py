@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 
 from flask import Blueprint
@@ -19,20 +18,20 @@ from werkzeug.wrappers import Response as BaseResponse
 from assessment.domain import Assessment
 from assessment.domain import Urgency
 from assessment.domain import assess
+from assessment.domain.answers_file import AnswerDates
+from assessment.domain.answers_file import answers_document
 from assessment.report import Attachment
 from assessment.report import PdfRenderer
 from assessment.report import RenderBusy
 from assessment.report import RenderTimeout
-from assessment.report.summary import AnswerDates
-from assessment.report.summary import answers_document
 from assessment.report.summary import build_summary
 from assessment.web.answers_store import answer_dates
 from assessment.web.answers_store import load_answers
 from assessment.web.fhir import fhir_attachment
 from assessment.web.levels import level_view
+from assessment.web.state import state
 
 bp = Blueprint("report", __name__)
-_renderer_lock = threading.Lock()
 RETRY_AFTER_SECONDS = 5
 
 
@@ -42,17 +41,12 @@ class SummaryBusy(Exception):
 
 def renderer(app: Flask) -> PdfRenderer:
     """Return this process's renderer, made once: CSS parsed and fonts loaded a single time."""
-    found = app.extensions.get("pdf_renderer")
-    if found is None:
-        with _renderer_lock:
-            found = app.extensions.get("pdf_renderer")
-            if found is None:
-                found = PdfRenderer(
-                    max_concurrent=int(app.config["PDF_MAX_CONCURRENT"]),
-                    timeout_s=float(app.config["PDF_TIMEOUT_SECONDS"]),
-                )
-                app.extensions["pdf_renderer"] = found
-    return found
+    config = app.config
+    return state(app).pdf_renderer.get(
+        lambda: PdfRenderer(
+            max_concurrent=int(config["PDF_MAX_CONCURRENT"]), timeout_s=float(config["PDF_TIMEOUT_SECONDS"])
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +125,7 @@ def report_pdf() -> BaseResponse:
     if not answers:
         flash("There are no answers to summarise yet. Start the questionnaire first.")
         return redirect(url_for("questionnaire.start"))
-    assessment = assess(current_app.extensions["questionnaire"], answers)
+    assessment = assess(state().questionnaire, answers)
     try:
         return pdf_response(summary_pdf(assessment, answer_dates()))
     except SummaryBusy:

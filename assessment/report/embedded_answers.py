@@ -21,7 +21,6 @@ A PDF from outside is read with a budget, so that no file can hold a worker (SEC
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
@@ -33,13 +32,18 @@ import time
 import warnings
 from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
 from io import BytesIO
 from itertools import islice
 from typing import Any
 
 from pypdf import PdfReader
 from pypdf import apply_configuration
+
+from assessment.domain import Questionnaire
+from assessment.domain.answers_file import NOT_READABLE
+from assessment.domain.answers_file import SavedAnswers
+from assessment.domain.answers_file import SavedFileError
+from assessment.domain.answers_file import parse_document
 
 ATTACHMENT = "answers.json"
 # An embedded answers document is a few kilobytes; anything far bigger is not one of ours. (A JSON
@@ -90,10 +94,6 @@ _CHILD_CPU_S = 3
 _CHILD_EXTRA_MEMORY = 512 * 1024 * 1024
 
 EMPTY = "The file you chose is empty. Choose the answers file or the summary PDF you saved from this tool."
-NOT_READABLE = (
-    "We could not read this file. Choose the answers file (.json) or the summary PDF "
-    "that you saved from this tool."
-)
 BROKEN_PDF = (
     "This PDF could not be opened: it may be damaged or incomplete. "
     "Choose another copy, or the answers file (.json) if you saved one."
@@ -105,33 +105,20 @@ TOO_SLOW = (
 NO_ANSWERS_IN_PDF = (
     "This PDF does not contain saved answers. Only the summary PDF made by this tool can be used here."
 )
-WRONG_SHAPE = "This file does not contain answers from this tool in a form we can read."
 
 logger = logging.getLogger(__name__)
 
 
-class SavedFileError(Exception):
-    """The file cannot be used; the message says why, in plain words."""
-
-
-@dataclass(frozen=True, slots=True)
-class SavedAnswers:
-    """What a saved file holds: which questionnaire (and version) it was made with, and raw answers."""
-
-    questionnaire_id: str
-    version: str
-    answers: dict[str, list[object]]
-    # The day the answers were given; None when the file does not say (or says something odd).
-    answered_at: dt.date | None = None
-
-
-def read_saved_file(data: bytes, *, budget_s: float | None = None) -> SavedAnswers:
-    """Read an answers.json or a summary PDF; raise SavedFileError with a message for the person."""
+def read_saved_file(
+    data: bytes, *, budget_s: float | None = None, questionnaire: Questionnaire | None = None
+) -> SavedAnswers:
+    """Read an answers.json, a FHIR QuestionnaireResponse (given the questionnaire to read it
+    against) or a summary PDF; raise SavedFileError with a message for the person."""
     if not data.strip():
         raise SavedFileError(EMPTY)
     document = pdf_attachment(data, budget_s=budget_s) if is_pdf(data) else data
-    if b"QuestionnaireResponse" in document:  # a FHIR file, see the end of this module
-        return from_questionnaire_response(document)
+    if questionnaire is not None and b"QuestionnaireResponse" in document:  # see the end of the module
+        return from_questionnaire_response(document, questionnaire)
     return parse_document(document)
 
 
@@ -303,52 +290,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def parse_document(data: bytes) -> SavedAnswers:
-    """Parse an answers document: {"questionnaire": {"id", "version"}, "answered_at", "answers": {...}}.
-
-    Files saved before `answered_at` and `exported_at` were told apart carry one `date`: read as
-    the day the answers were given.
-    """
-    if not data.strip():
-        raise SavedFileError(NOT_READABLE)
-    try:
-        document: Any = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise SavedFileError(NOT_READABLE) from exc
-    if not isinstance(document, dict):
-        raise SavedFileError(WRONG_SHAPE)
-    meta, answers = document.get("questionnaire"), document.get("answers")
-    if not isinstance(meta, dict) or not isinstance(answers, dict):
-        raise SavedFileError(WRONG_SHAPE)
-    qid, version = meta.get("id"), meta.get("version")
-    if not isinstance(qid, str) or not isinstance(version, str):
-        raise SavedFileError(WRONG_SHAPE)
-    raw: dict[str, list[object]] = {}
-    for key, value in answers.items():
-        values = value if isinstance(value, list) else [value]
-        # null means "not answered", as a field left blank.
-        raw[key] = [v for v in values if v is not None]
-    return SavedAnswers(qid, version, raw, _answered_at(document))
-
-
-def _answered_at(document: dict[str, Any]) -> dt.date | None:
-    """Return the file's answered-at date (or an older file's `date`), if it is a plain ISO date."""
-    value = document.get("answered_at", document.get("date"))
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 # -- A FHIR QuestionnaireResponse (issue 17) ------------------------------------------------------
-# Read by assessment/fhir against the app's questionnaire; an answers.json that merely mentions
-# the word in a written answer is not a QuestionnaireResponse and goes on to parse_document.
-def from_questionnaire_response(data: bytes) -> SavedAnswers:
+# Read by assessment/fhir against the questionnaire; an answers.json that merely mentions the word
+# in a written answer is not a QuestionnaireResponse and goes on to parse_document.
+def from_questionnaire_response(data: bytes, questionnaire: Questionnaire) -> SavedAnswers:
     """Read a QuestionnaireResponse to this questionnaire; fall back to answers.json for anything else."""
-    from flask import current_app
-
     from assessment.fhir import FhirInputError
     from assessment.fhir import read_questionnaire_response
 
@@ -359,7 +305,7 @@ def from_questionnaire_response(data: bytes) -> SavedAnswers:
     if not isinstance(document, dict) or document.get("resourceType") != "QuestionnaireResponse":
         return parse_document(data)
     try:
-        read = read_questionnaire_response(document, current_app.extensions["questionnaire"])
+        read = read_questionnaire_response(document, questionnaire)
     except FhirInputError as exc:
         raise SavedFileError(str(exc)) from None
     return SavedAnswers(read.questionnaire_id, read.version, read.answers)

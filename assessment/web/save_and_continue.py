@@ -1,7 +1,7 @@
 """Answers the person can carry: download them as answers.json, and continue from a saved file.
 
 A saved file (answers.json, or the summary PDF with answers.json inside) is read in memory only
-(see uploads.py), parsed by the same strict parser as the forms, and replaces the session's answers.
+(see in_memory_request.py), parsed by the same strict parser as the forms, and replaces the session's answers.
 """
 
 from __future__ import annotations
@@ -24,17 +24,19 @@ from assessment.domain import Section
 from assessment.domain import VisiblePath
 from assessment.domain import assess
 from assessment.domain import parse_answers
+from assessment.domain import prune
 from assessment.domain import visible_path
 from assessment.domain.answers import clean_text
 from assessment.domain.answers import without_retired
-from assessment.report.summary import AnswerDates
-from assessment.report.summary import answers_document
+from assessment.domain.answers_file import AnswerDates
+from assessment.domain.answers_file import SavedAnswers
+from assessment.domain.answers_file import SavedFileError
+from assessment.domain.answers_file import answers_document
+from assessment.report.embedded_answers import read_saved_file
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.questionnaire import start_page
-from assessment.web.saved_file import SavedAnswers
-from assessment.web.saved_file import SavedFileError
-from assessment.web.saved_file import read_saved_file
+from assessment.web.state import state
 
 bp = Blueprint("portable", __name__)
 
@@ -70,7 +72,7 @@ def download() -> BaseResponse:
         return redirect(url_for("questionnaire.start"))
     today = dt.date.today()
     dates = answers_store.answer_dates()
-    body = answers_document(assess(answers_store.questionnaire(), answers), dates, today)
+    body = answers_document(assess(state().questionnaire, answers), dates, today)
     response = Response(body, mimetype="application/json")
     name = f"gut-check-answers-{today.isoformat()}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -90,16 +92,16 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
         return start_page(NO_FILE), 400
     if len(data) > limit:
         return start_page(_too_large(limit)), 413
+    questionnaire = state().questionnaire
     try:
-        saved = read_saved_file(data)
+        saved = read_saved_file(data, questionnaire=questionnaire)
     except SavedFileError as exc:
         return start_page(str(exc)), 400
-    questionnaire = answers_store.questionnaire()
     if saved.questionnaire_id != questionnaire.meta.id:
         return start_page(OTHER_QUESTIONNAIRE.format(id=_short(saved.questionnaire_id))), 400
     raw, retired = without_retired(questionnaire, saved.answers)
     parsed = parse_answers(questionnaire, raw)
-    restored = flow.prune(questionnaire, parsed.answers)
+    restored = prune(questionnaire, parsed.answers)
     if not restored:
         return start_page(NOTHING_USABLE), 400
     path = visible_path(questionnaire, restored)
@@ -108,7 +110,7 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
     dropped += [(qid, NO_SUCH_QUESTION) for qid in parsed.unknown]
     asked_again = [questionnaire.questions[q] for q in path.question_ids if q in retired]
     asks = [f"{q.summary_label}: {retired[q.id]}" for q in asked_again]
-    dates = _restored_dates(saved)
+    dates = saved.dates(dt.date.today())
     if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True) + asks, dates):
         if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False) + asks, dates):
             return start_page(TOO_LONG), 400
@@ -118,7 +120,7 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
 
 def _first_to_ask(path: VisiblePath, answers: Answers, changed: set[str]) -> Section | None:
     """Return the first visible section with a required answer missing or an answer to give again."""
-    missing = flow.first_missing(path, answers)
+    missing = path.first_missing(answers)
     for section in path.sections:
         if section is missing or section.id in changed:
             return section
@@ -140,15 +142,6 @@ def _notes(
     elif dropped:
         notes.append(DROPPED_SHORT)
     return notes
-
-
-def _restored_dates(saved: SavedAnswers) -> AnswerDates:
-    """Keep the day the file's answers were given (today when it does not say, or names a later day)."""
-    today = dt.date.today()
-    given = saved.answered_at
-    if given is None or given > today:
-        return AnswerDates(today)
-    return AnswerDates(given, today)
 
 
 def _save_with_notes(answers: Answers, notes: list[str], dates: AnswerDates) -> bool:

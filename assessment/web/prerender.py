@@ -1,0 +1,481 @@
+"""The speed machinery, in one place behind one switch (PRERENDER): pages made once, filled per request.
+
+Each part has a slow way that gives the same result, and tests compare the two
+(tests/web/test_fast_paths.py):
+
+- **Links.** url_for costs microseconds and a page has several links that are the same for everyone:
+  they are built once per process, but only when a URL cannot depend on the request (no
+  SCRIPT_NAME, no SERVER_NAME, no url_defaults) and only from the app's own values.
+- **Section page shells.** The page around the questions is rendered once per section and variant,
+  through the same templates, with a marker for each value that changes (SHELL_HOLES); a GET without
+  messages or errors joins the pieces. Each is rendered for two different requests and kept only when
+  both agree, so a template that used the request, or anything random, keeps the slow way.
+- **Results parts.** Guidance cards and score charts, rendered once through the results macros with
+  markers for the "why" values and a score's value and marker.
+- **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
+  as it is; only the others go through the parser.
+
+Questions themselves are always rendered from their pre-rendered markup (question_html.py). Only the
+questionnaire's own text is kept in memory, never anything about a person.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import unicodedata
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from flask import current_app
+from flask import get_flashed_messages
+from flask import has_request_context
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from markupsafe import escape
+
+from assessment.domain import Answers
+from assessment.domain import AnswerValue
+from assessment.domain import FiredRule
+from assessment.domain import Question
+from assessment.domain import Questionnaire
+from assessment.domain import QuestionType
+from assessment.domain import Urgency
+from assessment.domain import parse_answers
+from assessment.domain.client_conditions import answer_refs
+from assessment.domain.client_conditions import client_condition
+from assessment.domain.model import Score
+from assessment.web import flow
+from assessment.web import forms
+from assessment.web.question_html import Layout
+from assessment.web.question_html import Markers
+from assessment.web.question_html import Pieces
+from assessment.web.question_html import QuestionMarkup
+from assessment.web.question_html import compile_page
+from assessment.web.question_html import compile_question
+from assessment.web.question_html import condition_cue
+from assessment.web.question_html import grid_rows
+from assessment.web.state import Once
+from assessment.web.state import state
+
+SHELL_HOLES = ("step", "steps", "back_url", "back_text", "action", "csrf_input", "questions")
+_SHELL_REQUESTS = (("http://localhost/", "/q/"), ("http://shell-check.invalid/", "/"))
+_MAX_DIGITS = 999_999  # the parser reads at most six digits
+
+ShellKey = tuple[str, bool, bool]
+"""A section page's variant: section id, returning to the review page, with data-known."""
+
+Check = Callable[[object], AnswerValue | None]
+"""Return a stored value when it is exactly what the parser would return for it, else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCondition:
+    """A same-page visible_if as JSON for the browser script, and the answers it reads."""
+
+    json: str
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """The links on every page (base.html)."""
+
+    css: str
+    js: str
+    icon: str
+    start: str
+    guidance: str
+    about: str  # '' without an about page
+
+
+class Prerender:
+    """What is made once per process to answer requests fast; `enabled` is the PRERENDER switch."""
+
+    def __init__(
+        self,
+        enabled: bool,
+        conditions: Mapping[str, ClientCondition],
+        questions: Mapping[str, QuestionMarkup],
+    ) -> None:
+        self.enabled = enabled
+        self.conditions = conditions  # same-page conditions, always used
+        self.questions = questions  # each question's markup, always used
+        self._urls: dict[tuple[Any, ...], Any] = {}
+        self._shells: Once[dict[ShellKey, Pieces]] = Once()
+        self._results: Once[ResultsParts] = Once()
+        self._checks: Once[dict[str, tuple[int, Check]]] = Once()
+
+    def url(self, endpoint: str, **values: Any) -> str:
+        """Return url_for(endpoint, **values), built once per process when no request changes it."""
+        if not (self.enabled and _reusable()):
+            return url_for(endpoint, **values)
+        key = (endpoint, *values.items())
+        found: str | None = self._urls.get(key)
+        if found is None:
+            found = self._urls[key] = url_for(endpoint, **values)
+        return found
+
+    def page_links(self, about_slug: str | None) -> PageLinks:
+        """Return the links on every page (one call per page), built once per process when they can be."""
+        if not (self.enabled and _reusable()):
+            return _page_links(about_slug)
+        found: PageLinks | None = self._urls.get(("page_links", about_slug))
+        if found is None:
+            found = self._urls[("page_links", about_slug)] = _page_links(about_slug)
+        return found
+
+    def section_page(self, key: ShellKey, page: Mapping[str, Any]) -> str | None:
+        """Return the section page joined from its shell, or None when it must be rendered."""
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        shell = self.shell(app, key)
+        if shell is None:
+            return None
+        return shell.fill({k: v if isinstance(v, Markup) else escape(v) for k, v in page.items()})
+
+    def shell(self, app: Flask, key: ShellKey) -> Pieces | None:
+        """Return the pre-rendered page for this request, if it can be used."""
+        shell = self._shells.get(lambda: _build_shells(app, self) if self.enabled else {}).get(key)
+        # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
+        if shell is None or not _reusable() or get_flashed_messages():
+            return None
+        return shell
+
+    @property
+    def shells(self) -> dict[ShellKey, Pieces]:
+        """The section page shells made so far (none when switched off or before the first page)."""
+        return self._shells.peek() or {}
+
+    def results_parts(self) -> ResultsParts | None:
+        """Return the pre-rendered results parts when this request can use them (built at the first)."""
+        if not (self.enabled and _reusable()):
+            return None
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        return self._results.get(lambda: _build_results_parts(app))
+
+    @property
+    def results_built(self) -> bool:
+        """Say whether the results parts were made."""
+        return self._results.peek() is not None
+
+    def stored_answers(self, questionnaire: Questionnaire, data: Mapping[str, object]) -> Answers:
+        """Re-check stored answers as if they had just been posted: what `parse_answers` gives.
+
+        Values already in the parser's own form are taken as they are; only the others are parsed.
+        """
+        if not self.enabled:
+            raw = {
+                k: list(v) if isinstance(v, list) else [v]
+                for k, v in data.items()
+                if k in questionnaire.questions
+            }
+            return parse_answers(questionnaire, raw).answers
+        checks = self._checks.get(lambda: _answer_checks(questionnaire))
+        checked: dict[str, AnswerValue] = {}
+        raw = {}
+        last, in_order = -1, True
+        for qid, value in data.items():
+            known = checks.get(qid)
+            if known is None:
+                continue  # not a question (any more): the parser drops it too
+            position, check = known
+            in_order = in_order and position > last
+            last = position
+            ready = check(value)
+            if ready is not None:
+                checked[qid] = ready
+            else:
+                raw[qid] = list(value) if isinstance(value, list) else [value]
+        if raw:
+            checked.update(parse_answers(questionnaire, raw, only=list(raw)).answers)
+            in_order = False
+        if not in_order:  # the questionnaire's order, as parse_answers gives them
+            checked = {qid: checked[qid] for qid in sorted(checked, key=lambda qid: checks[qid][0])}
+        return Answers(checked)
+
+
+def page_links(about_slug: str | None) -> PageLinks:
+    """Return the links on every page (a template global)."""
+    return state().prerender.page_links(about_slug)
+
+
+def _page_links(about_slug: str | None) -> PageLinks:
+    return PageLinks(
+        css=url_for("static", filename="css/app.css"),
+        js=url_for("static", filename="js/app.js"),
+        icon=url_for("static", filename="favicon.svg"),
+        start=url_for("questionnaire.start"),
+        guidance=url_for("guidance.index"),
+        about=url_for("guidance.page", slug=about_slug) if about_slug else "",
+    )
+
+
+def _reusable() -> bool:
+    """Say whether a URL or page built for this request is the same for every request."""
+    if not has_request_context():
+        return False
+    app = current_app
+    return not (request.script_root or app.config["SERVER_NAME"] or any(app.url_default_functions.values()))
+
+
+def csrf_input() -> Markup:
+    """Return the hidden CSRF input, as FlaskForm would write it ('' when CSRF is off)."""
+    config = current_app.config
+    if not config.get("WTF_CSRF_ENABLED", True):
+        return Markup("")
+    name = escape(config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+    # Flask-WTF's own token: a hand-made signer would save ~30 us but duplicate security code.
+    token = escape(generate_csrf())
+    return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{token}">')
+
+
+def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces]:
+    """Render every section page variant with markers (see above); return those that can be used."""
+    shells: dict[ShellKey, Pieces] = {}
+
+    def render(context: dict[str, Any]) -> str:
+        return render_template("questionnaire/section.html", **context)
+
+    conditions = prerender.conditions
+    for current in state(app).questionnaire.sections:
+        here = {q.id for q in current.questions}
+        knows = any(conditions[q.id].reads - here for q in current.questions if q.id in conditions)
+        for review in (False, True):
+            for known in (False, True) if knows else (False,):
+                context = {"section": current, "summary": [], "review": review}
+                holes = (*SHELL_HOLES, "known") if known else SHELL_HOLES
+                if not known:
+                    context["known"] = ""
+                built = []
+                for base_url, path in _SHELL_REQUESTS:
+                    # A fresh app context too: nothing reaches the g of the request being served.
+                    with app.app_context(), app.test_request_context(path, base_url=base_url):
+                        built.append(compile_page(render, context, holes))
+                if built[0] == built[1]:
+                    shells[(current.id, review, known)] = built[0]
+    return shells
+
+
+@dataclass(frozen=True, slots=True)
+class _ChartResult:
+    """What score_chart reads of a result, with markers for the person's value."""
+
+    score: Score
+    display: str
+    band_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ChartView:
+    """What score_chart reads of a view, with a marker for the bar's marker position."""
+
+    result: _ChartResult
+    bands: tuple[Any, ...]
+    marker: str
+    label: str
+    maximum_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsParts:
+    """The pre-rendered cards, "why" lines and charts, and how to fill them."""
+
+    cards: dict[tuple[str, Urgency, str, bool], Pieces]
+    why_list: Pieces
+    why_items: dict[str, Pieces]
+    charts: dict[tuple[str, int], Pieces]
+
+    def card(self, fired: FiredRule) -> Markup:
+        """Return a fired rule's card, with its "why" lines filled in."""
+        why = fired.why
+        pieces = self.cards[(fired.id, fired.urgency, fired.message, bool(why))]
+        if not why:
+            return Markup(pieces.fill({}))
+        items = "".join(self.why_items[item.label].fill({"value": escape(item.value)}) for item in why)
+        return Markup(pieces.fill({"why": self.why_list.fill({"items": items})}))
+
+    def chart(self, view: Any) -> Markup:
+        """Return a score's chart (a results.ScoreView), with its value and marker filled in."""
+        current = next((band.index for band in view.bands if band.current), -1)
+        pieces = self.charts[(view.result.score.id, current)]
+        return Markup(pieces.fill({"display": escape(view.result.display), "marker": escape(view.marker)}))
+
+
+def _build_results_parts(app: Flask) -> ResultsParts:
+    """Render every card variant, "why" line and chart through the macros, with markers."""
+    questionnaire = state(app).questionnaire
+    module: Any = app.jinja_env.get_template("results/_parts.html").module
+    mark = Markers()
+    with app.app_context(), app.test_request_context("/results"):
+        cards = _cards(questionnaire, module, mark)
+        why_list = mark.cut(module.why_list((), items_html=mark("items")), ["items"])
+        labels = {q.label for q in questionnaire.questions.values()} | {s.label for s in questionnaire.scores}
+        why_items = {label: mark.cut(module.why_item(label, mark("value")), ["value"]) for label in labels}
+        charts = _charts(questionnaire, module, mark)
+    return ResultsParts(cards, why_list, why_items, charts)
+
+
+def _cards(
+    questionnaire: Questionnaire, module: Any, mark: Markers
+) -> dict[tuple[str, Urgency, str, bool], Pieces]:
+    """One card per rule and variant, with and without a "why" block."""
+    from assessment.web.results import title_of
+
+    cards: dict[tuple[str, Urgency, str, bool], Pieces] = {}
+    for rule in questionnaire.rules:
+        forms_of = {(rule.urgency, rule.message)}
+        forms_of |= {(v.urgency or rule.urgency, v.message) for v in rule.variants}
+        for urgency, message in forms_of:
+            fired = FiredRule(rule, urgency, message)
+            title = title_of(fired)
+            for with_why in (False, True):
+                why = mark("why") if with_why else Markup("")
+                html = module.rule_card(fired, title, questionnaire.guidance, heading_level=3, why=why)
+                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["why"] if with_why else [])
+    return cards
+
+
+def _charts(questionnaire: Questionnaire, module: Any, mark: Markers) -> dict[tuple[str, int], Pieces]:
+    """One chart per score and band (or none) the value fell in."""
+    from assessment.web.results import band_views
+    from assessment.web.results import plain
+
+    charts: dict[tuple[str, int], Pieces] = {}
+    for score in questionnaire.scores:
+        for index in range(-1, len(score.bands)):
+            bands = tuple(dataclasses.replace(b, current=b.index == index) for b in band_views(score))
+            band_label = score.bands[index].label if index >= 0 else ""
+            view = _ChartView(
+                _ChartResult(score, mark("display"), band_label),
+                bands,
+                mark("marker"),
+                score.label,
+                plain(score.maximum),
+            )
+            holes = ["display", "marker"] if score.show_value else []
+            charts[(score.id, index)] = mark.cut(module.score_chart(view), holes)
+    return charts
+
+
+def _answer_checks(questionnaire: Questionnaire) -> dict[str, tuple[int, Check]]:
+    """Return each question's position and check."""
+    questions = questionnaire.questions.values()
+    return {q.id: (position, _check_for(q)) for position, q in enumerate(questions)}
+
+
+def _check_for(question: Question) -> Check:
+    """Return the check of one question: it accepts only values the parser would return unchanged."""
+    kind = question.type
+    if kind in (QuestionType.SCALE, QuestionType.INTEGER):
+        return _whole_check(question)
+    if kind is QuestionType.NUMBER:
+        whole = _whole_check(question)
+
+        def number(value: object) -> Decimal | None:
+            found = whole(value)  # a fraction (a JSON float) goes to the parser
+            return Decimal(found) if found is not None else None
+
+        return number
+    if kind is QuestionType.MULTI:
+        return _multi_check(question)
+    if kind is QuestionType.TEXT:
+        return _text_check(question)
+    # A blank value is no answer to the parser: it never passes a check.
+    order = {opt.value for opt in question.options if opt.value.strip()}
+
+    def choice(value: object) -> str | None:
+        return value if type(value) is str and value in order else None
+
+    return choice
+
+
+def _whole_check(question: Question) -> Callable[[object], int | None]:
+    """A JSON int (not bool) of at most six digits, in range: what `_parse_integer` gives."""
+    lo, hi = question.minimum, question.maximum
+
+    def whole(value: object) -> int | None:
+        if type(value) is not int or not 0 <= value <= _MAX_DIGITS:
+            return None
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return None
+        return value
+
+    return whole
+
+
+def _multi_check(question: Question) -> Check:
+    """Known options, each once, in the questionnaire's order; an exclusive one alone."""
+    order = {opt.value: index for index, opt in enumerate(question.options) if opt.value.strip()}
+    exclusive = frozenset(question.exclusive)
+
+    def multi(value: object) -> tuple[str, ...] | None:
+        if type(value) is not list or not value:
+            return None
+        last = -1
+        for item in value:
+            position = order.get(item) if type(item) is str else None
+            if position is None or position <= last:
+                return None
+            last = position
+        if len(value) > 1 and not exclusive.isdisjoint(value):
+            return None
+        return tuple(value)
+
+    return multi
+
+
+def _text_check(question: Question) -> Check:
+    """Text that `clean_text` would leave as it is: printable (no control, format, private or
+    unassigned characters; newlines and tabs only in a text area), NFC, trimmed."""
+    limit, multiline = question.max_length, question.multiline
+
+    def text(value: object) -> str | None:
+        if type(value) is not str or not 0 < len(value) <= limit or value != value.strip():
+            return None
+        shown = value.replace("\n", "").replace("\t", "") if multiline else value
+        if not shown.isprintable() or not unicodedata.is_normalized("NFC", value):
+            return None
+        return value
+
+    return text
+
+
+def build(app: Flask, questionnaire: Questionnaire) -> Prerender:
+    """Translate every same-page condition for the browser and render every question's HTML, once.
+
+    Building the forms here also surfaces a reserved question id before any request.
+    """
+    conditions: dict[str, ClientCondition] = {}
+    cues: dict[str, str] = {}
+    for section in questionnaire.sections:
+        forms.form_for(section)
+        for question in section.questions:
+            if question.visible_if is None or not flow.reads_same_page(question, section):
+                continue
+            condition = client_condition(question.visible_if, questionnaire.questions)
+            if condition is not None:
+                conditions[question.id] = ClientCondition(
+                    json.dumps(condition, separators=(",", ":")), frozenset(answer_refs(condition))
+                )
+                cues[question.id] = condition_cue(condition, questionnaire.questions)
+    macro = app.jinja_env.get_template("macros/fields.html").module.render_question  # type: ignore[attr-defined]
+    markup: dict[str, QuestionMarkup] = {}
+    with app.app_context():
+        for section in questionnaire.sections:
+            # Bound only to read each field's choices, id and attributes: no request, no CSRF.
+            form = forms.form_for(section)(formdata=None, meta={"csrf": False})
+            rows = grid_rows(section.questions)
+            for question in section.questions:
+                shown_if = conditions[question.id].json if question.id in conditions else ""
+                layout = Layout(cue=cues.get(question.id, ""), row=question.id in rows)
+                markup[question.id] = compile_question(
+                    question, form.field(question.id), shown_if, macro, layout
+                )
+    return Prerender(bool(app.config.get("PRERENDER", True)), conditions, markup)
