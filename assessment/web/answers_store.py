@@ -31,7 +31,8 @@ from assessment.web.crypto_session import seal
 from assessment.web.state import state
 
 EXPIRED_MESSAGE = (
-    "Your answers were cleared after an hour without activity (or could not be read). Please start again."
+    "Your answers were cleared: they are kept for an hour without activity and 8 hours at most "
+    "(or they could not be read). Please start again."
 )
 KEY = "answers"
 # The day the answers were last changed, then (for a restored file) the day it was restored:

@@ -111,7 +111,7 @@ def test_csrf_failure_after_the_session_expired_explains_both(
     monkeypatch.setattr(time, "time", lambda: real() + 2 * 3600)
     html = text(client.post("/q/about", data={"csrf_token": token, "age": "50"}))
     assert "Your page timed out" in html
-    assert "cleared after an hour without activity" in html
+    assert "kept for an hour without activity" in html
 
 
 def test_clear_needs_a_csrf_token(completed: Respondent, client: FlaskClient) -> None:
