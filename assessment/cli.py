@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Config
@@ -22,6 +23,14 @@ def init_app(app: Flask) -> None:
     """Register the commands on the app too (`flask check` itself is found through the entry point)."""
     app.cli.add_command(check)
     app.cli.add_command(fhir_export)
+
+
+def _fail(exc: QuestionnaireError, outcome: str) -> NoReturn:
+    """Print every problem to standard error, then their count and outcome, and exit with 1."""
+    for problem in exc.problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(exc.problems)} {outcome}", err=True)
+    raise SystemExit(1) from None
 
 
 def _settings() -> Config:
@@ -45,10 +54,7 @@ def check(path: Path | None) -> None:
     try:
         questionnaire = load_questionnaire(target, config["GUIDANCE_DIR"])
     except QuestionnaireError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
-        raise SystemExit(1) from None
+        _fail(exc, "problem(s) found.")
     elapsed = (time.perf_counter() - started) * 1000
     n_questions = sum(len(s.questions) for s in questionnaire.sections)
     click.echo(
@@ -76,10 +82,7 @@ def fhir_export(path: Path, questions: Path | None) -> None:
         source = questions or Path(config["QUESTIONS_PATH"])
         questionnaire = load_questionnaire(source, config["GUIDANCE_DIR"])
     except QuestionnaireError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found; nothing written.", err=True)
-        raise SystemExit(1) from None
+        _fail(exc, "problem(s) found; nothing written.")
     text = json.dumps(fhir_questionnaire(questionnaire), ensure_ascii=False, indent=2) + "\n"
     if str(path) == "-":
         click.echo(text, nl=False)

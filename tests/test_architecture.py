@@ -1,7 +1,7 @@
 """The domain core stays pure (docs/design.md, "Architecture"): nothing under assessment/domain
 imports flask, wtforms, flask_wtf, jinja2 or weasyprint, checked in the source (ast) and at runtime
 (a fresh interpreter). The app uses no private Flask module, bounds dependencies whose internals it
-uses, and tests do not import the benchmarks."""
+uses, tests do not import the benchmarks, and no function under assessment/ is over 40 lines."""
 
 from __future__ import annotations
 
@@ -153,3 +153,32 @@ def test_every_dependency_whose_internals_we_use_has_an_upper_bound() -> None:
 def test_tests_do_not_import_the_benchmarks() -> None:
     hits = [f"{where}: {name}" for where, name in _imports(ROOT / "tests") if name.split(".")[0] == "bench"]
     assert not hits, "shared helpers belong in tests/ (bench may import them):\n" + "\n".join(hits)
+
+
+MAX_FUNCTION_LINES = 40
+
+
+def long_functions(source: str, filename: str, limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """Return 'file:line: name (N lines)' for every function or method longer than limit lines."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # From the def line (decorators aside) to the last line of the body, docstring included.
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > limit:
+                found.append(f"{filename}:{node.lineno}: {node.name} ({length} lines)")
+    return found
+
+
+def test_the_length_checker_finds_a_long_nested_function() -> None:
+    body = "".join(f"        x{i} = {i}\n" for i in range(40))
+    source = f"def short():\n    pass\n\nclass C:\n    def long(self):\n{body}"
+    assert long_functions(source, "x.py") == ["x.py:5: long (41 lines)"]
+
+
+def test_no_function_under_assessment_is_over_40_lines() -> None:
+    # Past 40 lines a function does several things; split it into named helpers (issue 16).
+    found: list[str] = []
+    for path in sorted((ROOT / "assessment").rglob("*.py")):
+        found.extend(long_functions(path.read_text("utf-8"), str(path.relative_to(ROOT))))
+    assert not found, "split these into named helpers:\n" + "\n".join(found)

@@ -79,34 +79,16 @@ def as_decimal(value: Any) -> Decimal:
 
 
 def _compile(node: Any) -> Fn:
+    """Return a closure equal to the checked tree; raise _Unsupported for anything else."""
+    # The order of the checks is kept from one long chain: some node classes share base classes.
     if isinstance(node, re_ast.LiteralExpressionBase) and not isinstance(node, re_ast.ArrayExpression):
-        if isinstance(
-            node,
-            (
-                re_ast.StringExpression,
-                re_ast.FloatExpression,
-                re_ast.BooleanExpression,
-                re_ast.NullExpression,
-            ),
-        ):
-            value = node.value
-            return lambda env: value
-        raise _Unsupported
+        return _literal(node)
     if isinstance(node, re_ast.ArrayExpression):
-        if all(isinstance(item, re_ast.StringExpression) for item in node.value):
-            constant = tuple(item.value for item in node.value)  # built once, not per call
-            return lambda env: constant
-        items = [_compile(item) for item in node.value]
-        return lambda env: tuple(item(env) for item in items)
+        return _array(node)
     if isinstance(node, re_ast.GetAttributeExpression):
         return _attribute(node)
     if isinstance(node, re_ast.LogicExpression):
-        left, right = _compile(node.left), _compile(node.right)
-        if node.type == "and":
-            return lambda env: bool(left(env) and right(env))
-        if node.type == "or":
-            return lambda env: bool(left(env) or right(env))
-        raise _Unsupported
+        return _logic(node)
     if isinstance(node, re_ast.ComparisonExpression) and node.type in _COMPARE:
         compare = _COMPARE[node.type]
         left, right = _compile(node.left), _compile(node.right)
@@ -114,14 +96,13 @@ def _compile(node: Any) -> Fn:
     if isinstance(node, re_ast.ContainsExpression):
         container, member = _compile(node.container), _compile(node.member)
         return lambda env: member(env) in container(env)
+    return _compile_operator(node)
+
+
+def _compile_operator(node: Any) -> Fn:
+    """The rest of _compile's chain: ??, arithmetic, ternary, unary and built-in calls."""
     if isinstance(node, re_ast.CoalesceExpression):
-        left, right = _compile(node.left), _compile(node.right)
-
-        def coalesce(env: Env) -> Any:
-            value = left(env)
-            return right(env) if value is None else value
-
-        return coalesce
+        return _coalesce(node)
     if isinstance(node, (re_ast.AddExpression, re_ast.SubtractExpression, re_ast.ArithmeticExpression)):
         if node.type not in _ARITHMETIC:
             raise _Unsupported
@@ -136,14 +117,65 @@ def _compile(node: Any) -> Fn:
         )
         return lambda env: if_true(env) if condition(env) else if_false(env)
     if isinstance(node, re_ast.UnaryExpression):
-        right = _compile(node.right)
-        if node.type == "not":
-            return lambda env: not right(env)
-        if node.type == "uminus":
-            return lambda env: -right(env)
-        raise _Unsupported
+        return _unary(node)
     if isinstance(node, re_ast.FunctionCallExpression):
         return _call(node)
+    raise _Unsupported
+
+
+def _literal(node: Any) -> Fn:
+    """A string, number, boolean or null; other literals (datetimes, mappings) are not compiled."""
+    if isinstance(
+        node,
+        (
+            re_ast.StringExpression,
+            re_ast.FloatExpression,
+            re_ast.BooleanExpression,
+            re_ast.NullExpression,
+        ),
+    ):
+        value = node.value
+        return lambda env: value
+    raise _Unsupported
+
+
+def _array(node: Any) -> Fn:
+    """A list literal, as a tuple."""
+    if all(isinstance(item, re_ast.StringExpression) for item in node.value):
+        constant = tuple(item.value for item in node.value)  # built once, not per call
+        return lambda env: constant
+    items = [_compile(item) for item in node.value]
+    return lambda env: tuple(item(env) for item in items)
+
+
+def _logic(node: Any) -> Fn:
+    """'and' or 'or', giving a bool as rule-engine does (not the operand Python would give)."""
+    left, right = _compile(node.left), _compile(node.right)
+    if node.type == "and":
+        return lambda env: bool(left(env) and right(env))
+    if node.type == "or":
+        return lambda env: bool(left(env) or right(env))
+    raise _Unsupported
+
+
+def _coalesce(node: Any) -> Fn:
+    """'a ?? b': the right side only when the left one is null."""
+    left, right = _compile(node.left), _compile(node.right)
+
+    def coalesce(env: Env) -> Any:
+        value = left(env)
+        return right(env) if value is None else value
+
+    return coalesce
+
+
+def _unary(node: Any) -> Fn:
+    """'not x' or '-x'."""
+    right = _compile(node.right)
+    if node.type == "not":
+        return lambda env: not right(env)
+    if node.type == "uminus":
+        return lambda env: -right(env)
     raise _Unsupported
 
 
@@ -164,13 +196,20 @@ def _attribute(node: Any) -> Fn:
     return lambda env: env[namespace].values.get(name)
 
 
-def _call(node: Any) -> Fn:
+def _builtin(node: Any) -> Callable[..., Any]:
+    """The function a call node names; only rule-engine's built-ins that _BUILTINS mirrors."""
     function = node.function
     if not (isinstance(function, re_ast.SymbolExpression) and function.scope == "built-in"):
         raise _Unsupported
     builtin = _BUILTINS.get(function.name)
     if builtin is None:
         raise _Unsupported
+    return builtin
+
+
+def _call(node: Any) -> Fn:
+    """A call of a built-in function, its arguments compiled."""
+    builtin = _builtin(node)
     arguments = [_compile(argument) for argument in node.arguments]
     return lambda env: builtin(*(argument(env) for argument in arguments))
 
@@ -244,6 +283,8 @@ class Emitter:
         return f"({sides[0]} {node.type} {sides[1]})"
 
     def _emit(self, node: Any, ref: Ref) -> str:
+        """Return a Python expression whose value equals the tree's; raise _Unsupported if none."""
+        # The order of the checks is kept from one long chain: some node classes share base classes.
         if isinstance(node, re_ast.ArrayExpression):
             if all(isinstance(item, re_ast.StringExpression) for item in node.value):
                 return self.constant(tuple(item.value for item in node.value))  # built once, not per call
@@ -264,6 +305,10 @@ class Emitter:
             return f"({self._emit(node.left, ref)} {_OPERATORS[node.type]} {self._emit(node.right, ref)})"
         if isinstance(node, re_ast.ContainsExpression):
             return f"({self._emit(node.member, ref)} in {self._emit(node.container, ref)})"
+        return self._emit_operator(node, ref)
+
+    def _emit_operator(self, node: Any, ref: Ref) -> str:
+        """The rest of _emit's chain: ??, arithmetic, ternary, unary and built-in calls."""
         if isinstance(node, re_ast.CoalesceExpression):
             temp = self.temp()
             left, right = self._emit(node.left, ref), self._emit(node.right, ref)
@@ -277,23 +322,23 @@ class Emitter:
             if_true, if_false = self._emit(node.case_true, ref), self._emit(node.case_false, ref)
             return f"({if_true} if {condition} else {if_false})"
         if isinstance(node, re_ast.UnaryExpression):
-            if node.type == "not":
-                return f"(not {self.source(node.right, ref, truth=True)})"
-            if node.type == "uminus":
-                return f"(-{self._emit(node.right, ref)})"
-            raise _Unsupported
+            return self._unary(node, ref)
         if isinstance(node, re_ast.FunctionCallExpression):
-            function = node.function
-            if not (isinstance(function, re_ast.SymbolExpression) and function.scope == "built-in"):
-                raise _Unsupported
-            builtin = _BUILTINS.get(function.name)
-            if builtin is None:
-                raise _Unsupported
+            builtin = _builtin(node)
             arguments = ", ".join(self._emit(argument, ref) for argument in node.arguments)
             return f"{self.constant(builtin)}({arguments})"
         raise _Unsupported
 
+    def _unary(self, node: Any, ref: Ref) -> str:
+        """'not x' (whose operand is only tested for truth) or '-x'."""
+        if node.type == "not":
+            return f"(not {self.source(node.right, ref, truth=True)})"
+        if node.type == "uminus":
+            return f"(-{self._emit(node.right, ref)})"
+        raise _Unsupported
+
     def _attribute(self, node: Any, ref: Ref) -> str:
+        """answers.X and the like by the name ref gives; or a list's is_empty/length."""
         target = node.object
         if not isinstance(target, re_ast.SymbolExpression):
             inner = self._emit(target, ref)
@@ -459,6 +504,24 @@ class _Writer:
         """The module: path(get) and run(get)."""
         lines = ["def path(get):", *self.visibility(keep_answers=False), f"    return {self.flags()}", ""]
         lines += ["def run(get):", *self.visibility(keep_answers=True)]
+        lines += self._points()
+        lines += self._scores()
+        lines += self._rules()
+
+        def row(prefix: str, names: list[str] | range) -> str:
+            return "(" + "".join(f"{prefix}{name}, " for name in names) + ")"
+
+        points = "(" + "".join(f"p{self.index[qid]}, " for qid in self.scored) + ")"
+        lines.append(
+            f"    return out, {self.flags()}, {row('a', range(len(self.ids)))}, {points}, "
+            f"{row('c', range(len(self.q.scores)))}, {row('r', range(len(self.q.rules)))}, "
+            f"{row('m', range(len(self.q.rules)))}"
+        )
+        return "\n".join(lines) + "\n"
+
+    def _points(self) -> list[str]:
+        """p<i> = the points of each scored question's answer (the first option of a value wins)."""
+        lines: list[str] = []
         for qid in self.scored:
             options: dict[str, Any] = {}
             for option in self.q.questions[qid].options:
@@ -468,10 +531,19 @@ class _Writer:
                 f"    p{i} = {self.emit.constant(options)}.get(a{i}) if _isinstance(a{i}, _str) else None"
             )
         self.points_done = True
+        return lines
+
+    def _scores(self) -> list[str]:
+        """c<n> = each score's formula, in file order (a later score may use an earlier one)."""
+        lines: list[str] = []
         for number, score in enumerate(self.q.scores):
             lines.append(f"    c{number} = _as_decimal({self.expression(score.formula, truth=False)})")
             self.scores_done = number + 1
-        lines += [f"    l{rank} = False" for rank in self.level_index.values()]
+        return lines
+
+    def _rules(self) -> list[str]:
+        """r<n>, m<n> and l<rank>: whether each rule fired, its variant and the levels reached."""
+        lines = [f"    l{rank} = False" for rank in self.level_index.values()]
         self.levels_started = True
         for number, rule in enumerate(self.q.rules):
             lines += [f"    r{number} = _bool({self.expression(rule.when)})", f"    m{number} = -1"]
@@ -489,17 +561,7 @@ class _Writer:
             lines.append(f"        k = {self.emit.constant(ranks)}[m{number} + 1]")
             lines += [f"        l{rank} = l{rank} or k <= {rank}" for rank in self.level_index.values()]
             self.rules_done = number + 1
-
-        def row(prefix: str, names: list[str] | range) -> str:
-            return "(" + "".join(f"{prefix}{name}, " for name in names) + ")"
-
-        points = "(" + "".join(f"p{self.index[qid]}, " for qid in self.scored) + ")"
-        lines.append(
-            f"    return out, {self.flags()}, {row('a', range(len(self.ids)))}, {points}, "
-            f"{row('c', range(len(self.q.scores)))}, {row('r', range(len(self.q.rules)))}, "
-            f"{row('m', range(len(self.q.rules)))}"
-        )
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 def build_plan(questionnaire: Questionnaire) -> Plan:

@@ -357,28 +357,24 @@ def enable_when(expression: Expression, questions: Mapping[str, Question]) -> tu
                 EnableWhen(question, "=" if node.type == "eq" else "!=", _enable_answer(question, literal)),
             )
         if isinstance(node, re_ast.ContainsExpression):
-            container, member = node.container, node.member
-            if isinstance(container, re_ast.ArrayExpression):
-                listed = _answer_question(member, questions)
-                literals = [
-                    item.value for item in container.value if isinstance(item, re_ast.StringExpression)
-                ]
-                if (
-                    listed is None
-                    or listed.type is QuestionType.MULTI
-                    or len(literals) != len(container.value)
-                ):
-                    return None
-                return tuple(EnableWhen(listed, "=", _enable_answer(listed, v)) for v in literals) or None
-            multi = _answer_question(container, questions)
-            if (
-                multi is not None
-                and multi.type is QuestionType.MULTI
-                and isinstance(member, re_ast.StringExpression)
-            ):
-                return (EnableWhen(multi, "=", str(member.value)),)
+            return _enable_when_in(node, questions)
     except Untranslatable:
         return None
+    return None
+
+
+def _enable_when_in(node: Any, questions: Mapping[str, Question]) -> tuple[EnableWhen, ...] | None:
+    """`answers.x in ['a', 'b']` (one test per literal) or `'v' in answers.multi`; else None."""
+    container, member = node.container, node.member
+    if isinstance(container, re_ast.ArrayExpression):
+        listed = _answer_question(member, questions)
+        literals = [item.value for item in container.value if isinstance(item, re_ast.StringExpression)]
+        if listed is None or listed.type is QuestionType.MULTI or len(literals) != len(container.value):
+            return None
+        return tuple(EnableWhen(listed, "=", _enable_answer(listed, v)) for v in literals) or None
+    multi = _answer_question(container, questions)
+    if multi is not None and multi.type is QuestionType.MULTI and isinstance(member, re_ast.StringExpression):
+        return (EnableWhen(multi, "=", str(member.value)),)
     return None
 
 

@@ -10,6 +10,7 @@ from assessment.domain.mapping_reader import Reader
 from assessment.domain.model import GuidancePage
 from assessment.domain.model import Source
 from assessment.domain.model import SourcePos
+from assessment.domain.yamlsource import LineList
 from assessment.domain.yamlsource import LineMap
 from assessment.domain.yamlsource import load_yaml
 
@@ -72,30 +73,31 @@ def _load_sources(path: Path, problems: list[Problem]) -> dict[str, Source]:
 
 
 def _load_page(path: Path, sources: dict[str, Source], problems: list[Problem]) -> GuidancePage | None:
+    """Read one guidance page, adding its problems to problems; None when it cannot be built."""
     reader = Reader(f"guidance/{path.name}")
     slug = path.stem
     if not SLUG.fullmatch(slug):
         reader.report(1, f"page name '{slug}' must use lower-case letters, digits and hyphens")
+    page = _read_page(path, slug, sources, reader)
+    problems.extend(reader.problems)
+    return page
+
+
+def _read_page(path: Path, slug: str, sources: dict[str, Source], reader: Reader) -> GuidancePage | None:
+    """The page itself, its problems left in reader; None when it cannot be built."""
     text = _read_utf8(path, reader, "the page cannot be read")
     if text is None:
-        problems.extend(reader.problems)
         return None
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---" or "---" not in [ln.strip() for ln in lines[1:]]:
-        reader.report(1, "a guidance page starts with front matter between two '---' lines")
-        problems.extend(reader.problems)
+    split = _split_front_matter(text, reader)
+    if split is None:
         return None
-    end = [ln.strip() for ln in lines[1:]].index("---") + 1
-    # Blank lines in place of the opening '---' keep YAML's line numbers equal to the file's.
-    front = "\n" + "\n".join(lines[1:end])
-    body = "\n".join(lines[end + 1 :]).strip()
+    front, body, end = split
     tree, yaml_problems = load_yaml(front, reader.filename)
     reader.problems.extend(yaml_problems)
     m = reader.mapping(
         tree, 2, "front matter", allowed=PAGE_KEYS, required=("title", "summary", "evidence", "sources")
     )
     if m is None:
-        problems.extend(reader.problems)
         return None
     evidence = reader.text(m, "evidence", "front matter")
     if evidence and evidence not in EVIDENCE_GRADES:
@@ -103,16 +105,11 @@ def _load_page(path: Path, sources: dict[str, Source], problems: list[Problem]) 
             m.line_of("evidence"),
             f"unknown evidence grade '{evidence}'; use one of {', '.join(EVIDENCE_GRADES)}",
         )
-    tags = reader.sequence(m, "sources", "front matter")
-    if not tags and "sources" in m:
-        reader.report(m.line_of("sources"), "a page must cite at least one source")
-    for tag in tags:
-        if not isinstance(tag, str) or tag not in sources:
-            reader.report(m.line_of("sources"), f"unknown source '{tag}' (add it to {SOURCES_FILE})")
+    tags = _cited_sources(m, sources, reader)
     if not HELP_HEADING.search(body):
         reader.report(end + 2, "the page needs a '## When to get help' section")
     # Read every field before handing the problems over: a mistake found later would be lost.
-    page = GuidancePage(
+    return GuidancePage(
         slug=slug,
         title=reader.text(m, "title", "front matter"),
         summary=reader.text(m, "summary", "front matter"),
@@ -122,8 +119,30 @@ def _load_page(path: Path, sources: dict[str, Source], problems: list[Problem]) 
         pos=SourcePos(reader.filename, 1),
         order=reader.integer(m, "order", "front matter", default=100),
     )
-    problems.extend(reader.problems)
-    return page
+
+
+def _split_front_matter(text: str, reader: Reader) -> tuple[str, str, int] | None:
+    """Return the front matter (for YAML), the body and the closing '---' line's index; else None."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---" or "---" not in [ln.strip() for ln in lines[1:]]:
+        reader.report(1, "a guidance page starts with front matter between two '---' lines")
+        return None
+    end = [ln.strip() for ln in lines[1:]].index("---") + 1
+    # Blank lines in place of the opening '---' keep YAML's line numbers equal to the file's.
+    front = "\n" + "\n".join(lines[1:end])
+    body = "\n".join(lines[end + 1 :]).strip()
+    return front, body, end
+
+
+def _cited_sources(m: LineMap, sources: dict[str, Source], reader: Reader) -> LineList:
+    """The page's 'sources' list, each tag reported unless sources.yaml defines it."""
+    tags = reader.sequence(m, "sources", "front matter")
+    if not tags and "sources" in m:
+        reader.report(m.line_of("sources"), "a page must cite at least one source")
+    for tag in tags:
+        if not isinstance(tag, str) or tag not in sources:
+            reader.report(m.line_of("sources"), f"unknown source '{tag}' (add it to {SOURCES_FILE})")
+    return tags
 
 
 def _read_utf8(path: Path, reader: Reader, unreadable: str) -> str | None:

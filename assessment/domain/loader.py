@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Collection
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -226,22 +227,32 @@ class _Builder:
 
     # -- sections and questions -----------------------------------------------------------
 
+    def entry(
+        self,
+        item: Any,
+        line: int,
+        kind: str,
+        allowed: Collection[str],
+        required: Collection[str],
+        pattern: re.Pattern[str],
+    ) -> tuple[LineMap, str] | None:
+        """Read one section, score or rule mapping and its id; None (reported) if it is no mapping."""
+        m = self.reader.mapping(item, line, _named(kind, item), allowed=allowed, required=required)
+        if m is None:
+            return None
+        return m, self.reader.ident(m, "id", kind, pattern)
+
     def sections(self, top: LineMap) -> tuple[Section, ...]:
+        """Read the sections and their questions; ids must be unique across the file."""
         raw = self.reader.sequence(top, "sections", "the file")
         section_ids: dict[str, int] = {}
         question_lines: dict[str, int] = {}
         out: list[Section] = []
         for item, line in _items(raw):
-            m = self.reader.mapping(
-                item,
-                line,
-                _named("section", item),
-                allowed=SECTION_KEYS,
-                required=("id", "title", "questions"),
-            )
-            if m is None:
+            found = self.entry(item, line, "section", SECTION_KEYS, ("id", "title", "questions"), ID)
+            if found is None:
                 continue
-            sid = self.reader.ident(m, "id", "section", ID)
+            m, sid = found
             what = f"section '{sid}'"
             if sid in section_ids:
                 self.reader.report(
@@ -249,21 +260,7 @@ class _Builder:
                     f"duplicate section id '{sid}' (first used on line {section_ids[sid]})",
                 )
             section_ids.setdefault(sid, m.line_of("id"))
-            questions = []
-            for q_item, q_line in _items(self.reader.sequence(m, "questions", what)):
-                question = self.question(q_item, q_line, sid)
-                if question is None:
-                    continue
-                if question.id in question_lines:
-                    self.reader.report(
-                        question.pos.line,
-                        f"duplicate question id '{question.id}' "
-                        f"(first used on line {question_lines[question.id]})",
-                    )
-                    continue
-                question_lines[question.id] = question.pos.line
-                self.question_order[question.id] = len(self.question_order)
-                questions.append(question)
+            questions = self.section_questions(m, sid, what, question_lines)
             section = Section(
                 id=sid,
                 title=self.reader.text(m, "title", what),
@@ -274,6 +271,27 @@ class _Builder:
             out.append(section)
             self._raw_visible[(sid, None)] = (m.get("visible_if"), m.line_of("visible_if"))
         return tuple(out)
+
+    def section_questions(
+        self, m: LineMap, sid: str, what: str, question_lines: dict[str, int]
+    ) -> list[Question]:
+        """Read a section's questions, reporting (and dropping) an id used before in the file."""
+        questions = []
+        for q_item, q_line in _items(self.reader.sequence(m, "questions", what)):
+            question = self.question(q_item, q_line, sid)
+            if question is None:
+                continue
+            if question.id in question_lines:
+                self.reader.report(
+                    question.pos.line,
+                    f"duplicate question id '{question.id}' "
+                    f"(first used on line {question_lines[question.id]})",
+                )
+                continue
+            question_lines[question.id] = question.pos.line
+            self.question_order[question.id] = len(self.question_order)
+            questions.append(question)
+        return questions
 
     def question(self, item: Any, line: int, section_id: str) -> Question | None:
         m = self.reader.mapping(
@@ -481,29 +499,13 @@ class _Builder:
     # -- scores ---------------------------------------------------------------------------
 
     def score(self, item: Any, line: int, schema: Schema) -> Score | None:
-        m = self.reader.mapping(
-            item,
-            line,
-            _named("score", item),
-            allowed=SCORE_KEYS,
-            required=("id", "label", "formula", "range", "bands"),
-        )
-        if m is None:
+        """Read one score: its formula, range and bands; None if it cannot be worked out."""
+        found = self.entry(item, line, "score", SCORE_KEYS, ("id", "label", "formula", "range", "bands"), ID)
+        if found is None:
             return None
-        sid = self.reader.ident(m, "id", "score", ID)
+        m, sid = found
         what = f"score '{sid}'"
-        formula = self.expression(m.get("formula"), m.line_of("formula"), what, "formula", schema)
-        if formula is not None:
-            earlier = schema.score_ids[: schema.score_ids.index(sid)] if sid in schema.score_ids else ()
-            for ref in formula.reads:
-                if ref.namespace in ("rules", "levels") or (
-                    ref.namespace == "scores" and ref.name not in earlier
-                ):
-                    self.reader.report(
-                        m.line_of("formula"),
-                        f"{what}: formula reads {ref.namespace}.{ref.name}, which is not worked out "
-                        "before it (a score can only read answers, points and earlier scores)",
-                    )
+        formula = self.score_formula(m, what, sid, schema)
         decimals = self.reader.integer(m, "decimals", what)
         if not 0 <= decimals <= 3:
             self.reader.report(m.line_of("decimals"), f"{what}: decimals must be from 0 to 3")
@@ -525,6 +527,22 @@ class _Builder:
             unvalidated=self.reader.boolean(m, "unvalidated", what),
             show_value=self.reader.boolean(m, "show_value", what, default=True),
         )
+
+    def score_formula(self, m: LineMap, what: str, sid: str, schema: Schema) -> Expression | None:
+        """The formula, reported if it reads what is worked out after it (rules, levels, later scores)."""
+        formula = self.expression(m.get("formula"), m.line_of("formula"), what, "formula", schema)
+        if formula is not None:
+            earlier = schema.score_ids[: schema.score_ids.index(sid)] if sid in schema.score_ids else ()
+            for ref in formula.reads:
+                if ref.namespace in ("rules", "levels") or (
+                    ref.namespace == "scores" and ref.name not in earlier
+                ):
+                    self.reader.report(
+                        m.line_of("formula"),
+                        f"{what}: formula reads {ref.namespace}.{ref.name}, which is not worked out "
+                        "before it (a score can only read answers, points and earlier scores)",
+                    )
+        return formula
 
     def score_range(self, m: LineMap, what: str) -> tuple[Decimal | None, Decimal | None]:
         raw = m.get("range")
@@ -607,16 +625,13 @@ class _Builder:
     # -- rules ----------------------------------------------------------------------------
 
     def rule(self, item: Any, line: int, schema: Schema) -> Rule | None:
-        m = self.reader.mapping(
-            item,
-            line,
-            _named("rule", item),
-            allowed=RULE_KEYS,
-            required=("id", "when", "urgency", "guidance", "message"),
+        """Read one rule and its variants; None if its condition or urgency cannot be used."""
+        found = self.entry(
+            item, line, "rule", RULE_KEYS, ("id", "when", "urgency", "guidance", "message"), RULE_ID
         )
-        if m is None:
+        if found is None:
             return None
-        rid = self.reader.ident(m, "id", "rule", RULE_ID)
+        m, rid = found
         what = f"rule '{rid}'"
         when = self.rule_expression(m, what, rid, schema)
         urgency = read_urgency(self.reader, m, "urgency", what)
@@ -627,19 +642,7 @@ class _Builder:
                 f"{what}: guidance page '{guidance}' does not exist "
                 f"(expected templates/guidance/{guidance}.md)",
             )
-        variants = []
-        for v_item, v_line in _items(self.reader.sequence(m, "variants", what, required=False)):
-            v = self.reader.mapping(
-                v_item, v_line, f"{what} variant", allowed=VARIANT_KEYS, required=("when",)
-            )
-            if v is None:
-                continue
-            v_when = self.rule_expression(v, f"{what} variant", rid, schema)
-            v_urgency = read_urgency(self.reader, v, "urgency", f"{what} variant") if "urgency" in v else None
-            if v_when is not None:
-                v_message = self.reader.text(v, "message", f"{what} variant", default="")
-                check_time_frame(self.reader, v.line_of("message"), f"{what} variant", v_message)
-                variants.append(Variant(v_when, v_urgency, v_message))
+        variants = self.variants(m, what, rid, schema)
         message = self.reader.text(m, "message", what)
         check_time_frame(self.reader, m.line_of("message"), what, message)
         if when is None or urgency is None:
@@ -655,6 +658,23 @@ class _Builder:
             variants=tuple(variants),
             stop=self.reader.boolean(m, "stop", what),
         )
+
+    def variants(self, m: LineMap, what: str, rid: str, schema: Schema) -> list[Variant]:
+        """A rule's variants; one whose condition cannot be used is dropped (it is reported)."""
+        variants = []
+        for v_item, v_line in _items(self.reader.sequence(m, "variants", what, required=False)):
+            v = self.reader.mapping(
+                v_item, v_line, f"{what} variant", allowed=VARIANT_KEYS, required=("when",)
+            )
+            if v is None:
+                continue
+            v_when = self.rule_expression(v, f"{what} variant", rid, schema)
+            v_urgency = read_urgency(self.reader, v, "urgency", f"{what} variant") if "urgency" in v else None
+            if v_when is not None:
+                v_message = self.reader.text(v, "message", f"{what} variant", default="")
+                check_time_frame(self.reader, v.line_of("message"), f"{what} variant", v_message)
+                variants.append(Variant(v_when, v_urgency, v_message))
+        return variants
 
     def rule_expression(self, m: LineMap, what: str, rid: str, schema: Schema) -> Expression | None:
         expr = self.expression(m.get("when"), m.line_of("when"), what, "when", schema)

@@ -175,15 +175,13 @@ def _question(questionnaire: Questionnaire, question: Question) -> dict[str, Any
         item["extension"] = extensions + item.get("extension", [])
     help_text = _help(question)
     if help_text:
-        item["item"] = [
-            {
-                "linkId": f"{question.id}.hint",
-                "type": "display",
-                "text": help_text,
-                "extension": [_item_control("help")],
-            }
-        ]
+        item["item"] = _help_item(f"{question.id}.hint", help_text)
     return item
+
+
+def _help_item(link_id: str, text: str) -> list[dict[str, Any]]:
+    """A display item that renderers show as the item's help (SDC itemControl 'help')."""
+    return [{"linkId": link_id, "type": "display", "text": text, "extension": [_item_control("help")]}]
 
 
 def _type(question: Question) -> str:
@@ -312,14 +310,7 @@ def _score(questionnaire: Questionnaire, score: Score) -> dict[str, Any] | None:
         part for part in (score.description.strip(), f"Bands: {bands}." if bands else "") if part
     )
     if help_text:
-        item["item"] = [
-            {
-                "linkId": f"{SCORE_PREFIX}{score.id}.hint",
-                "type": "display",
-                "text": help_text,
-                "extension": [_item_control("help")],
-            }
-        ]
+        item["item"] = _help_item(f"{SCORE_PREFIX}{score.id}.hint", help_text)
     return item
 
 

@@ -64,6 +64,23 @@ class ResponseAnswers:
 def questionnaire_response(assessment: Assessment, authored: dt.date) -> dict[str, Any]:
     """Return the answers on the visible path (and the scores) as a completed QuestionnaireResponse."""
     questionnaire = assessment.questionnaire
+    groups = _section_groups(assessment)
+    scores = _score_items(assessment)
+    if scores:
+        groups.append({"linkId": SCORES_GROUP, "text": "Scores", "item": scores})
+    meta = questionnaire.meta
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{canonical_url(questionnaire)}|{meta.version}",
+        "status": "completed",
+        "authored": authored.isoformat(),
+        "item": groups,
+    }
+
+
+def _section_groups(assessment: Assessment) -> list[dict[str, Any]]:
+    """One group per visible section with an answer, holding its answered questions."""
+    questionnaire = assessment.questionnaire
     answers = assessment.answers
     groups: list[dict[str, Any]] = []
     for section in assessment.path.sections:
@@ -82,7 +99,12 @@ def questionnaire_response(assessment: Assessment, authored: dt.date) -> dict[st
             )
         if items:
             groups.append({"linkId": SECTION_PREFIX + section.id, "text": section.title, "item": items})
-    scores = [
+    return groups
+
+
+def _score_items(assessment: Assessment) -> list[dict[str, Any]]:
+    """The scores as items: a decimal for a score shown with decimals, else an integer."""
+    return [
         {
             "linkId": SCORE_PREFIX + result.id,
             "text": result.score.label,
@@ -94,16 +116,6 @@ def questionnaire_response(assessment: Assessment, authored: dt.date) -> dict[st
         }
         for result in assessment.scores
     ]
-    if scores:
-        groups.append({"linkId": SCORES_GROUP, "text": "Scores", "item": scores})
-    meta = questionnaire.meta
-    return {
-        "resourceType": "QuestionnaireResponse",
-        "questionnaire": f"{canonical_url(questionnaire)}|{meta.version}",
-        "status": "completed",
-        "authored": authored.isoformat(),
-        "item": groups,
-    }
 
 
 def _answer(questionnaire: Questionnaire, qid: str, value: object) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from io import BytesIO
 from itertools import islice
 from typing import Any
+from typing import NoReturn
 
 from pypdf import PdfReader
 from pypdf import apply_configuration
@@ -222,33 +223,13 @@ def _in_child(parse: Parse, data: bytes, budget_s: float) -> tuple[bytes | None,
     """Run ``parse(data)`` in a forked child; return its outcome, or code None past the budget."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: parse, write the outcome, exit without running any cleanup
-        status = 1
-        try:
-            os.close(read_end)
-            _limit_child(write_end)
-            code, complaints, payload = parse(data)
-            _write_all(write_end, _HEADER.pack(code, min(complaints, 2**32 - 1)) + payload)
-            status = 0
-        finally:
-            os._exit(status)
+    if pid == 0:
+        _child(parse, data, read_end, write_end)
     os.close(write_end)
     chunks: list[bytes] = []
-    deadline = time.monotonic() + budget_s
     finished = False
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            ready, _, _ = select.select([read_end], [], [], left)
-            if not ready:
-                break
-            chunk = os.read(read_end, 65536)
-            if not chunk:
-                finished = True
-                break
-            chunks.append(chunk)
+        finished = _read_until(read_end, time.monotonic() + budget_s, chunks)
     finally:
         os.close(read_end)
         if not finished:
@@ -262,6 +243,34 @@ def _in_child(parse: Parse, data: bytes, budget_s: float) -> tuple[bytes | None,
         return _BROKEN, 0, b""
     code, complaints = _HEADER.unpack_from(raw)
     return code, complaints, raw[_HEADER.size :]
+
+
+def _child(parse: Parse, data: bytes, read_end: int, write_end: int) -> NoReturn:
+    """The child: parse, write the outcome, exit without running any cleanup."""
+    status = 1
+    try:
+        os.close(read_end)
+        _limit_child(write_end)
+        code, complaints, payload = parse(data)
+        _write_all(write_end, _HEADER.pack(code, min(complaints, 2**32 - 1)) + payload)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _read_until(read_end: int, deadline: float, chunks: list[bytes]) -> bool:
+    """Read the pipe into chunks; True at its end, False when the deadline comes first."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        ready, _, _ = select.select([read_end], [], [], left)
+        if not ready:
+            return False
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            return True
+        chunks.append(chunk)
 
 
 def _limit_child(keep_fd: int) -> None:

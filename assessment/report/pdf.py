@@ -139,6 +139,18 @@ class _Prepared:
     css: Any
 
 
+def _set_metadata(metadata: Any, title: str, author: str, subject: str) -> None:
+    """Caller-given metadata wins over <title>, <meta name=author|description>."""
+    if title:
+        metadata.title = title
+    if author:
+        metadata.authors = [author]
+    if subject:
+        metadata.description = subject  # written to /Subject
+    # Attachments come only from the caller: drop <link rel=attachment> from the document.
+    metadata.attachments = []
+
+
 @contextlib.contextmanager
 def _memory_source(data: bytes, mime: str) -> Iterator[tuple[io.BytesIO, None, None, str]]:
     """Yield an attachment source like WeasyPrint's ``select_source`` does, with our MIME type."""
@@ -229,28 +241,13 @@ class PdfRenderer:
             msg = "all PDF render slots of this process are busy"
             raise RenderBusy(msg)
         outcome: concurrent.futures.Future[bytes] = concurrent.futures.Future()
-
-        def work() -> None:
-            """Render in this thread, free the slot, then publish the outcome."""
-            result: bytes | None = None
-            error: BaseException | None = None
-            try:
-                result = self._render_now(
-                    html, attachments=attachments, title=title, author=author, subject=subject
-                )
-            except BaseException as exc:  # handed to the caller below, whatever it is
-                error = exc
-            finally:
-                # Free the slot before publishing, so a caller's next render never sees it taken.
-                self._slots.release()
-            if error is not None:
-                outcome.set_exception(error)
-            else:
-                assert result is not None
-                outcome.set_result(result)
-
         # Daemon: a stuck render must not keep the process from exiting.
-        thread = threading.Thread(target=work, name=_THREAD_NAME, daemon=True)
+        thread = threading.Thread(
+            target=self._render_into,
+            args=(outcome, html, attachments, title, author, subject),
+            name=_THREAD_NAME,
+            daemon=True,
+        )
         try:
             thread.start()
         except BaseException:
@@ -261,6 +258,33 @@ class PdfRenderer:
         except concurrent.futures.TimeoutError:
             msg = f"PDF render took longer than {self.timeout_s} s"
             raise RenderTimeout(msg) from None
+
+    def _render_into(
+        self,
+        outcome: concurrent.futures.Future[bytes],
+        html: str,
+        attachments: Sequence[Attachment],
+        title: str,
+        author: str,
+        subject: str,
+    ) -> None:
+        """Render in this thread, free the slot, then publish the outcome."""
+        result: bytes | None = None
+        error: BaseException | None = None
+        try:
+            result = self._render_now(
+                html, attachments=attachments, title=title, author=author, subject=subject
+            )
+        except BaseException as exc:  # handed to the caller below, whatever it is
+            error = exc
+        finally:
+            # Free the slot before publishing, so a caller's next render never sees it taken.
+            self._slots.release()
+        if error is not None:
+            outcome.set_exception(error)
+        else:
+            assert result is not None
+            outcome.set_result(result)
 
     def _render_now(
         self,
@@ -282,33 +306,33 @@ class PdfRenderer:
                 presentational_hints=False,
                 pdf_variant=PDF_VARIANT,
             )
-            metadata = document.metadata
-            # Caller-given metadata wins over <title>, <meta name=author|description>.
-            if title:
-                metadata.title = title
-            if author:
-                metadata.authors = [author]
-            if subject:
-                metadata.description = subject  # written to /Subject
-            # Attachments come only from the caller: drop <link rel=attachment> from the document.
-            metadata.attachments = []
-            now = datetime.now(UTC)  # WeasyPrint writes these dates with a "Z" suffix
-            embedded = []
-            for item in attachments:
-                attachment = weasyprint.Attachment(
-                    string=item.data,
-                    url_fetcher=self.fetcher,
-                    name=item.name,
-                    description=item.description,
-                    created=now,
-                    modified=now,
-                )
-                # WeasyPrint guesses the MIME type from the name; give it ours from memory instead.
-                attachment.source = _memory_source(item.data, item.mime)
-                embedded.append(attachment)
+            _set_metadata(document.metadata, title, author, subject)
+            embedded = self._attachments(attachments)
             pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=embedded)
         finally:
             self._give_back(prepared)
+        return self._finished(pdf)
+
+    def _attachments(self, attachments: Sequence[Attachment]) -> list[Any]:
+        """WeasyPrint attachments for the caller's files, read from memory."""
+        now = datetime.now(UTC)  # WeasyPrint writes these dates with a "Z" suffix
+        embedded = []
+        for item in attachments:
+            attachment = self._weasyprint.Attachment(
+                string=item.data,
+                url_fetcher=self.fetcher,
+                name=item.name,
+                description=item.description,
+                created=now,
+                modified=now,
+            )
+            # WeasyPrint guesses the MIME type from the name; give it ours from memory instead.
+            attachment.source = _memory_source(item.data, item.mime)
+            embedded.append(attachment)
+        return embedded
+
+    def _finished(self, pdf: bytes) -> bytes:
+        """The PDF after the finishing step, if there is one; as rendered if that step fails."""
         if self._finish is None:
             return pdf
         try:

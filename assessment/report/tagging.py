@@ -135,27 +135,40 @@ def walk_structure(tree_root: Dictionary, role_map: Dictionary | None = None) ->
             seen.add(key)
         if _PG in node:
             page = node[_PG]
-        if _ID in node and key != (0, 0):
-            element_id = node[_ID]
-            if isinstance(element_id, String):
-                facts.ids.setdefault(bytes(element_id), node)
-        if _role(node, role_map) == "/Table":
+        if key != (0, 0):
+            _note_element(node, role_map, facts)
+        elif _role(node, role_map) == "/Table":
             facts.tables.append(node)
-        children: list[tuple[Object, Object | None]] = []
-        for kid in _kids(node):
-            if isinstance(kid, int):
-                if page is not None:
-                    facts.marked.setdefault(_objgen(page), set()).add(kid)
-            elif isinstance(kid, Dictionary):
-                kind = kid.get(_TYPE) if _TYPE in kid else None
-                if kind == Name.MCR:
-                    mcr_page = kid[_PG] if _PG in kid else page
-                    if _STM not in kid and isinstance(mcr_page, Dictionary):
-                        facts.marked.setdefault(_objgen(mcr_page), set()).add(int(kid[_MCID]))
-                elif kind != Name.OBJR:
-                    children.append((kid, page))
-        stack.extend(reversed(children))
+        stack.extend(reversed(_children(node, page, facts)))
     return facts
+
+
+def _note_element(node: Dictionary, role_map: Dictionary | None, facts: TreeFacts) -> None:
+    """Record an indirect element's /ID (the first element wins) and whether it is a table."""
+    if _ID in node:
+        element_id = node[_ID]
+        if isinstance(element_id, String):
+            facts.ids.setdefault(bytes(element_id), node)
+    if _role(node, role_map) == "/Table":
+        facts.tables.append(node)
+
+
+def _children(node: Dictionary, page: Object | None, facts: TreeFacts) -> list[tuple[Object, Object | None]]:
+    """Record the marked content an element reaches; return its child elements with their page."""
+    children: list[tuple[Object, Object | None]] = []
+    for kid in _kids(node):
+        if isinstance(kid, int):
+            if page is not None:
+                facts.marked.setdefault(_objgen(page), set()).add(kid)
+        elif isinstance(kid, Dictionary):
+            kind = kid.get(_TYPE) if _TYPE in kid else None
+            if kind == Name.MCR:
+                mcr_page = kid[_PG] if _PG in kid else page
+                if _STM not in kid and isinstance(mcr_page, Dictionary):
+                    facts.marked.setdefault(_objgen(mcr_page), set()).add(int(kid[_MCID]))
+            elif kind != Name.OBJR:
+                children.append((kid, page))
+    return children
 
 
 def _kids(node: Dictionary) -> list[Object]:

@@ -24,6 +24,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import Urgency
 from assessment.domain import alarm_report
+from assessment.domain.alarms import AlarmReport
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 Number = int | float
@@ -253,38 +254,55 @@ def assessment_response(
         time_frame=overall[0],
         action=overall[1],
         safety_net=meta.safety_net,
-        alarms=Alarms(
-            features=[
-                AlarmFeature(question=f.question.id, label=f.label, answer=f.answer, urgency=f.urgency)
-                for f in alarms.features
-            ],
-            unanswered=[q.id for q in alarms.unanswered],
-            none_reported=alarms.none_reported,
-        ),
-        scores=[
-            ScoreResult(
-                id=s.id,
-                label=s.score.label,
-                value=float(s.value) if s.score.decimals else int(s.value),
-                band=s.band_label,
-                unvalidated=s.score.unvalidated,
-            )
-            for s in assessment.scores
-        ],
-        rules=[
-            FiredRule(
-                id=r.id,
-                urgency=r.urgency,
-                time_frame=time_frames[r.urgency][0],
-                guidance=r.guidance,
-                guidance_url=guidance_url(r.guidance),
-                message=r.message,
-                why=[Why(label=w.label, value=w.value) for w in r.why],
-            )
-            for r in assessment.rules
-        ],
+        alarms=_alarms(alarms),
+        scores=_scores(assessment),
+        rules=_rules(assessment, time_frames, guidance_url),
         path=list(assessment.path.question_ids),
     )
+
+
+def _alarms(alarms: AlarmReport) -> Alarms:
+    """The alarm features found, the alarm questions left unanswered, and whether none was reported."""
+    return Alarms(
+        features=[
+            AlarmFeature(question=f.question.id, label=f.label, answer=f.answer, urgency=f.urgency)
+            for f in alarms.features
+        ],
+        unanswered=[q.id for q in alarms.unanswered],
+        none_reported=alarms.none_reported,
+    )
+
+
+def _scores(assessment: Assessment) -> list[ScoreResult]:
+    """Each score's value (a float only for a score shown with decimals) and band."""
+    return [
+        ScoreResult(
+            id=s.id,
+            label=s.score.label,
+            value=float(s.value) if s.score.decimals else int(s.value),
+            band=s.band_label,
+            unvalidated=s.score.unvalidated,
+        )
+        for s in assessment.scores
+    ]
+
+
+def _rules(
+    assessment: Assessment, time_frames: dict[Urgency, tuple[str, str]], guidance_url: Any
+) -> list[FiredRule]:
+    """The rules that fired, each with its time frame, guidance link and why."""
+    return [
+        FiredRule(
+            id=r.id,
+            urgency=r.urgency,
+            time_frame=time_frames[r.urgency][0],
+            guidance=r.guidance,
+            guidance_url=guidance_url(r.guidance),
+            message=r.message,
+            why=[Why(label=w.label, value=w.value) for w in r.why],
+        )
+        for r in assessment.rules
+    ]
 
 
 def _question(x: Question) -> QuestionOut:

@@ -86,19 +86,7 @@ def unseal_envelope(
     ``keys`` are tried in order (the current key first, then the fallbacks). ``max_age`` bounds the
     time since the cookie was sealed, ``max_total`` the time since its session began.
     """
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        return None
-    if raw[:1] != _VERSION or len(raw) < 1 + _NONCE + 16:
-        return None
-    body = None
-    for key in [keys] if isinstance(keys, bytes) else keys:
-        try:
-            body = AESGCM(key).decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _VERSION)
-            break
-        except (InvalidTag, ValueError):
-            continue
+    body = _decrypt(keys, token)
     if body is None:
         return None
     try:
@@ -118,6 +106,23 @@ def unseal_envelope(
         return None
     payload: dict[str, Any] = data["d"]
     return payload, started
+
+
+def _decrypt(keys: bytes | list[bytes] | tuple[bytes, ...], token: str) -> bytes | None:
+    """The sealed body under the first key that opens it; None if the token is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if raw[:1] != _VERSION or len(raw) < 1 + _NONCE + 16:
+        return None
+    for key in [keys] if isinstance(keys, bytes) else keys:
+        try:
+            body: bytes = AESGCM(key).decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _VERSION)
+        except (InvalidTag, ValueError):
+            continue
+        return body
+    return None
 
 
 def unseal(key: bytes, token: str, max_age: int, now: float | None = None) -> dict[str, Any] | None:

@@ -14,28 +14,24 @@ from typing import Any
 from flask import Blueprint
 from flask import Flask
 from flask import Response
-from flask import flash
-from flask import redirect
 from flask import request
-from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
-from assessment.domain import assess
+from assessment.domain.answers_file import AnswerDates
 from assessment.fhir import FHIR_JSON
 from assessment.fhir import FhirInputError
 from assessment.fhir import fhir_questionnaire
 from assessment.fhir import questionnaire_response
 from assessment.fhir import read_questionnaire_response
 from assessment.report import Attachment
-from assessment.web import answers_store
+from assessment.web.save_and_continue import answers_download
 from assessment.web.state import state
 
 bp = Blueprint("fhir", __name__)
 api_bp = Blueprint("fhir_api", __name__, url_prefix="/api/v1")
 
-NOTHING_TO_SAVE = "There are no answers to save yet. Start the questionnaire first."
 NOT_JSON = "The body is not valid JSON."
 
 
@@ -98,17 +94,11 @@ def questionnaire() -> Response:
 @bp.get("/answers.fhir.json")
 def download() -> BaseResponse:
     """Download the session's visible answers as a FHIR QuestionnaireResponse."""
-    answers = answers_store.load_answers()
-    if not answers:
-        flash(NOTHING_TO_SAVE, "info")
-        return redirect(url_for("questionnaire.start"))
-    today = dt.date.today()
-    authored = answers_store.answer_dates().answered_at  # the day the answers were given
-    response = Response(response_document(assess(_questionnaire(), answers), authored), mimetype=FHIR_JSON)
-    name = f"gut-check-answers-{today.isoformat()}.fhir.json"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+
+    def document(assessment: Assessment, dates: AnswerDates, today: dt.date) -> bytes:
+        return response_document(assessment, dates.answered_at)  # authored: the day they were answered
+
+    return answers_download(document, FHIR_JSON, "fhir.json")
 
 
 @api_bp.post("/questionnaire-response")

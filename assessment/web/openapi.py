@@ -103,86 +103,75 @@ def openapi_document(version: str) -> dict[str, Any]:
             "Nothing sent is stored.",
         },
         "paths": {
-            "/api/v1/assessments": {
-                "post": {
-                    "summary": "Assess a set of answers",
-                    "requestBody": _JSON_BODY,
-                    "responses": {
-                        "200": {
-                            "description": "Scores, fired rules and the visible path",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}
-                            },
-                        },
-                        **_UNPROCESSABLE,
-                        **_error_responses(400, 413, 415),
-                    },
-                }
-            },
-            "/api/v1/report": {
-                "post": {
-                    "summary": "Make the PDF summary for a set of answers",
-                    "requestBody": _JSON_BODY,
-                    "responses": {
-                        "200": {
-                            "description": "The PDF summary",
-                            "content": {
-                                "application/pdf": {"schema": {"type": "string", "format": "binary"}}
-                            },
-                        },
-                        **_UNPROCESSABLE,
-                        **_error_responses(400, 413, 415, 503),
-                    },
-                }
-            },
-            "/api/v1/questionnaire-response": {
-                "post": {
-                    "summary": "The answers as a FHIR QuestionnaireResponse (visible path and scores)",
-                    "requestBody": _JSON_BODY,
-                    "responses": {
-                        "200": {
-                            "description": "A completed QuestionnaireResponse; authored is today's date",
-                            "content": {
-                                FHIR_JSON: {"schema": {"$ref": "#/components/schemas/QuestionnaireResponse"}}
-                            },
-                        },
-                        **_UNPROCESSABLE,
-                        **_error_responses(400, 413, 415),
-                    },
-                }
-            },
-            "/fhir/Questionnaire": {
-                "get": {
-                    "summary": "The questionnaire as a FHIR R4 Questionnaire",
-                    "responses": {
-                        "200": {
-                            "description": "One group per section, then the calculated scores",
-                            "content": {
-                                FHIR_JSON: {"schema": {"$ref": "#/components/schemas/FhirQuestionnaire"}}
-                            },
-                        }
-                    },
-                }
-            },
-            "/api/v1/questionnaire": {
-                "get": {
-                    "summary": "The questionnaire definition",
-                    "responses": {
-                        "200": {
-                            "description": "Sections, questions, options, scores and bands",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/Questionnaire"}}
-                            },
-                        }
-                    },
-                }
-            },
-            "/api/v1/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
-                }
-            },
+            "/api/v1/assessments": _assessments_route(),
+            "/api/v1/report": _report_route(),
+            "/api/v1/questionnaire-response": _questionnaire_response_route(),
+            "/fhir/Questionnaire": _fhir_questionnaire_route(),
+            "/api/v1/questionnaire": _questionnaire_route(),
+            "/api/v1/openapi.json": _openapi_route(),
         },
         "components": {"schemas": SCHEMAS},
     }
+
+
+def _ref(name: str) -> dict[str, str]:
+    """A reference to one of the component schemas."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(description: str, media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A 200 response with one media type."""
+    return {"200": {"description": description, "content": {media_type: {"schema": schema}}}}
+
+
+def _post_answers(summary: str, ok: dict[str, Any], *errors: int) -> dict[str, Any]:
+    """A POST that takes answers (JSON or FHIR): its 200, then 422 for invalid answers, then errors."""
+    return {
+        "post": {
+            "summary": summary,
+            "requestBody": _JSON_BODY,
+            "responses": {**ok, **_UNPROCESSABLE, **_error_responses(*errors)},
+        }
+    }
+
+
+def _get(summary: str, responses: dict[str, Any]) -> dict[str, Any]:
+    """A GET route."""
+    return {"get": {"summary": summary, "responses": responses}}
+
+
+def _assessments_route() -> dict[str, Any]:
+    """POST /api/v1/assessments."""
+    ok = _ok("Scores, fired rules and the visible path", "application/json", _ref("Assessment"))
+    return _post_answers("Assess a set of answers", ok, 400, 413, 415)
+
+
+def _report_route() -> dict[str, Any]:
+    """POST /api/v1/report: 503 as well, since PDF renders are bounded."""
+    ok = _ok("The PDF summary", "application/pdf", {"type": "string", "format": "binary"})
+    return _post_answers("Make the PDF summary for a set of answers", ok, 400, 413, 415, 503)
+
+
+def _questionnaire_response_route() -> dict[str, Any]:
+    """POST /api/v1/questionnaire-response."""
+    description = "A completed QuestionnaireResponse; authored is today's date"
+    ok = _ok(description, FHIR_JSON, _ref("QuestionnaireResponse"))
+    summary = "The answers as a FHIR QuestionnaireResponse (visible path and scores)"
+    return _post_answers(summary, ok, 400, 413, 415)
+
+
+def _fhir_questionnaire_route() -> dict[str, Any]:
+    """GET /fhir/Questionnaire."""
+    ok = _ok("One group per section, then the calculated scores", FHIR_JSON, _ref("FhirQuestionnaire"))
+    return _get("The questionnaire as a FHIR R4 Questionnaire", ok)
+
+
+def _questionnaire_route() -> dict[str, Any]:
+    """GET /api/v1/questionnaire."""
+    ok = _ok("Sections, questions, options, scores and bands", "application/json", _ref("Questionnaire"))
+    return _get("The questionnaire definition", ok)
+
+
+def _openapi_route() -> dict[str, Any]:
+    """GET /api/v1/openapi.json."""
+    return _get("This document", {"200": {"description": "OpenAPI 3.1 document"}})

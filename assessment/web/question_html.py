@@ -181,6 +181,22 @@ def _view(
     layout: Layout,
 ) -> tuple[QuestionView, list[str]]:
     """Return the view the macro renders at start-up, with markers for holes, and the holes expected."""
+    errors: list[str] = [mark(ERROR_HOLE)] if error else []
+    described = _described_by(question, error, layout)
+    view = QuestionView(question, errors, condition, described, layout.cue, layout.row)
+    holes = [ERROR_HOLE] if error else []
+    if view.grouped:
+        view.options.extend(_option_views(question, choices, mark))
+        holes.extend(_option_hole(index) for index in range(len(choices)))
+    else:
+        view.value = mark(VALUE_HOLE)
+        view.attrs = attrs
+        holes.append(VALUE_HOLE)
+    return view, holes
+
+
+def _described_by(question: Question, error: bool, layout: Layout) -> str:
+    """The ids for aria-describedby: cue, hint, scale ends, unit, length limit, error, as shown."""
     qid = question.id
     described = []
     if layout.cue:
@@ -195,28 +211,23 @@ def _view(
         described.append(f"{qid}-limit")
     if error:
         described.append(f"{qid}-error")
-    errors: list[str] = [mark(ERROR_HOLE)] if error else []
-    view = QuestionView(question, errors, condition, " ".join(described), layout.cue, layout.row)
-    holes = [ERROR_HOLE] if error else []
-    if view.grouped:
-        hints = {opt.value: opt.hint for opt in question.options}
-        for index, (value, label) in enumerate(choices):
-            view.options.append(
-                OptionView(
-                    id=f"{qid}-{index}",
-                    value=value,
-                    label=label,
-                    checked_attr=mark(_option_hole(index)),
-                    hint=hints.get(value, ""),
-                    exclusive=value in question.exclusive,
-                )
-            )
-            holes.append(_option_hole(index))
-    else:
-        view.value = mark(VALUE_HOLE)
-        view.attrs = attrs
-        holes.append(VALUE_HOLE)
-    return view, holes
+    return " ".join(described)
+
+
+def _option_views(question: Question, choices: list[tuple[str, str]], mark: Markers) -> list[OptionView]:
+    """One view per choice, its checked attribute a marker for the hole filled per request."""
+    hints = {opt.value: opt.hint for opt in question.options}
+    return [
+        OptionView(
+            id=f"{question.id}-{index}",
+            value=value,
+            label=label,
+            checked_attr=mark(_option_hole(index)),
+            hint=hints.get(value, ""),
+            exclusive=value in question.exclusive,
+        )
+        for index, (value, label) in enumerate(choices)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,16 +184,14 @@ def _render(
     """Render a section page with its progress, its questions (values as the form shows them)
     and any errors, from the HTML pre-rendered at start-up."""
     prerender = state().prerender
-    conditions, markup = prerender.conditions, prerender.questions
+    markup = prerender.questions
     shown = flow.shown_questions(current, path)
     parts: list[str] = []
     for q in shown:
         parts += (_INDENT, markup[q.id].render(values.get(q.id), errors.get(q.id, ())), _DEDENT)
     questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
     summary = _error_summary(shown, errors, page_errors or [])
-    here = {q.id for q in current.questions}
-    outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
-    known = {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
+    known = _known_elsewhere(current, shown, answers)
     page = _page_values(current, path, review, row, known)
     joined = (
         None
@@ -212,6 +210,16 @@ def _render(
         questions=Markup(questions),
         **page,
     )
+
+
+def _known_elsewhere(
+    current: Section, shown: tuple[Question, ...], answers: Mapping[str, AnswerValue]
+) -> dict[str, FormValue]:
+    """Answers from other sections that this page's conditions read, as the form shows them."""
+    conditions = state().prerender.conditions
+    here = {q.id for q in current.questions}
+    outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
+    return {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
 
 
 def _error_summary(

@@ -7,6 +7,7 @@ A saved file (answers.json, or the summary PDF with answers.json inside) is read
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import Blueprint
 from flask import Response
@@ -19,6 +20,7 @@ from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from assessment.domain import Answers
+from assessment.domain import Assessment
 from assessment.domain import Questionnaire
 from assessment.domain import Section
 from assessment.domain import VisiblePath
@@ -66,15 +68,23 @@ MAX_NAME = 80
 @bp.get("/answers.json")
 def download() -> BaseResponse:
     """Download the session's visible answers as answers.json, to continue later."""
+    return answers_download(answers_document, "application/json", "json")
+
+
+def answers_download(
+    document: Callable[[Assessment, AnswerDates, dt.date], str | bytes], mimetype: str, extension: str
+) -> BaseResponse:
+    """Send the session's answers as a file document writes (today's date in its name), not
+    cached; back to the start page with a notice when there is nothing to save."""
     answers = answers_store.load_answers()
     if not answers:
         flash(NOTHING_TO_SAVE, "info")
         return redirect(url_for("questionnaire.start"))
     today = dt.date.today()
     dates = answers_store.answer_dates()
-    body = answers_document(assess(state().questionnaire, answers), dates, today)
-    response = Response(body, mimetype="application/json")
-    name = f"gut-check-answers-{today.isoformat()}.json"
+    body = document(assess(state().questionnaire, answers), dates, today)
+    response = Response(body, mimetype=mimetype)
+    name = f"gut-check-answers-{today.isoformat()}.{extension}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
