@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -10,18 +12,21 @@ from typing import Any
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
+from flask import get_flashed_messages
 from flask import render_template
 from markupsafe import Markup
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from assessment.domain import ACT_SOON
+from assessment.domain import Assessment
 from assessment.domain import FiredRule
 from assessment.domain import ScoreResult
 from assessment.domain import Urgency
 from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain.model import Score
+from assessment.report.summary import AnswerDates
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.field_views import Markers
@@ -85,6 +90,9 @@ def results() -> Response | str:
     parts = _parts()
     filled: dict[str, list[Markup]] = {}
     if parts is not None:
+        page = _from_shape(parts, assessment, banner, cards, scores)
+        if page is not None:
+            return page
         filled = {
             "banner_html": [parts.card(fired) for fired in banner],
             "cards_html": [parts.card(fired) for fired in cards],
@@ -212,6 +220,195 @@ def _build_parts(app: Flask) -> ResultsParts:
                 holes = ["display", "marker"] if score.show_value else []
                 charts[(score.id, index)] = mark.cut(html, holes)
     return ResultsParts(cards, why_list, why_items, charts)
+
+
+# The whole page is the same for everyone of one "shape" (level, how many cards, alarm features
+# and scores, whether the answers were restored, ...) but for the person's values, so it too is
+# rendered once per shape through results.html, with a marker for each value, and cut into pieces
+# (as the section pages are, questionnaire.py). The template sees stand-ins that hold only
+# questionnaire text and markers, never an answer. Each shape is rendered twice, for different
+# requests, and kept only when both agree. A flashed message, or an app not at the site's root,
+# takes the template path; so does any shape past _MAX_SHAPES, which keeps memory flat.
+_SHAPES_KEY = "gutcheck_results_shapes"
+_MAX_SHAPES = 256
+_SHAPE_REQUESTS = (("http://localhost/", "/results"), ("http://shape-check.invalid/", "/results"))
+
+ShapeKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _AssessmentStandIn:
+    """What results.html reads of the assessment: the questionnaire only."""
+
+    questionnaire: Any
+
+
+@dataclass(frozen=True, slots=True)
+class _FeatureStandIn:
+    """An alarm feature with markers for its label and answer."""
+
+    label: Markup
+    answer: Markup
+
+
+@dataclass(frozen=True, slots=True)
+class _AlarmsStandIn:
+    """What results.html reads of the alarm report: the features."""
+
+    features: tuple[_FeatureStandIn, ...]
+
+
+class _DayStandIn:
+    """A date with markers for its day and for whatever strftime formats the template asks for."""
+
+    def __init__(self, mark: Markers) -> None:
+        """Keep the markers' maker; the formats asked for are recorded in order."""
+        self._mark = mark
+        self.day = mark("day")
+        self.formats: list[str] = []
+
+    def strftime(self, fmt: str) -> Markup:
+        """Return a marker standing for the date in ``fmt``."""
+        self.formats.append(fmt)
+        return self._mark(f"date{len(self.formats) - 1}")
+
+
+@dataclass(frozen=True, slots=True)
+class _DatesStandIn:
+    """AnswerDates with markers for its text and date."""
+
+    text: Markup
+    restored: bool
+    answered_at: _DayStandIn
+
+
+@dataclass(frozen=True, slots=True)
+class _TableResult:
+    """What score_table reads of a score result, with markers for the person's values."""
+
+    score: Score
+    display: Markup
+    band_label: Markup | str
+
+
+@dataclass(frozen=True, slots=True)
+class _TableView:
+    """What score_table reads of a ScoreView."""
+
+    result: _TableResult
+    label: str
+    range_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A page's pieces and the date formats its markers stand for."""
+
+    pieces: Pieces
+    formats: tuple[str, ...]
+
+
+def _shape_key(
+    level: Urgency,
+    features: int,
+    banner: int,
+    held_back: int,
+    cards: int,
+    scores: Sequence[ScoreView],
+    dates: AnswerDates,
+) -> ShapeKey:
+    """Return what decides a page's markup apart from the values filled in."""
+    table = tuple((v.result.score.id, bool(v.result.band_label)) for v in scores)
+    return (level, features, banner, held_back if banner else 0, cards, table, dates.restored)
+
+
+def _render_shape(
+    app: Flask, key: ShapeKey, questionnaire: Any, scores: Sequence[ScoreView]
+) -> _Shape | None:
+    """Render one shape with stand-ins and markers; None when two renders disagree."""
+    level, features, banner, held_back, cards, table, restored = key
+    built: list[_Shape] = []
+    for base_url, path in _SHAPE_REQUESTS:
+        mark = Markers()
+        day = _DayStandIn(mark)
+        views = [
+            _TableView(
+                _TableResult(v.result.score, mark(f"display{i}"), mark(f"band{i}") if has_band else ""),
+                v.label,
+                v.range_text,
+            )
+            for i, (v, (_, has_band)) in enumerate(zip(scores, table, strict=True))
+        ]
+        context = {
+            "assessment": _AssessmentStandIn(questionnaire),
+            "level": level,
+            "acts_soon": level in ACT_SOON,
+            "alarms": _AlarmsStandIn(
+                tuple(_FeatureStandIn(mark(f"feature{i}"), mark(f"answer{i}")) for i in range(features))
+            ),
+            "banner": [None] * banner,
+            "cards": [None] * cards,
+            "held_back": [None] * held_back,
+            "scores": views,
+            "pages": questionnaire.guidance,
+            "title_of": _title_of,
+            "dates": _DatesStandIn(mark("dates_text"), restored, day),
+            "recall": questionnaire.meta.recall,
+            "banner_html": [mark(f"banner{i}") for i in range(banner)],
+            "cards_html": [mark(f"card{i}") for i in range(cards)],
+            "charts_html": [mark(f"chart{i}") for i in range(len(views))],
+        }
+        # A fresh app context too: nothing reaches the g of the request being served.
+        with app.app_context(), app.test_request_context(path, base_url=base_url):
+            pieces = mark.cut(render_template("results/results.html", **context))
+        built.append(_Shape(pieces, tuple(day.formats)))
+    return built[0] if built[0] == built[1] else None
+
+
+def _from_shape(
+    parts: ResultsParts,
+    assessment: Assessment,
+    banner: Sequence[FiredRule],
+    cards: Sequence[FiredRule],
+    scores: Sequence[ScoreView],
+) -> str | None:
+    """Return the results page from its pre-rendered shape, or None for the template path."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
+    if get_flashed_messages():
+        return None
+    level = assessment.urgency
+    features = alarm_report(assessment).features if level not in ACT_SOON else ()
+    dates = answers_store.answer_dates()
+    held_back = assessment.held_back_rules
+    key = _shape_key(level, len(features), len(banner), len(held_back), len(cards), scores, dates)
+    shapes: dict[ShapeKey, _Shape | None] = app.extensions.setdefault(_SHAPES_KEY, {})
+    shape = shapes.get(key)
+    if shape is None:
+        if key in shapes or len(shapes) >= _MAX_SHAPES:
+            return None
+        shape = shapes[key] = _render_shape(app, key, assessment.questionnaire, scores)
+        if shape is None:
+            return None
+    values: dict[str, str] = {"dates_text": escape(dates.text), "day": escape(dates.answered_at.day)}
+    values.update(_date_values(dates.answered_at, shape.formats))
+    for i, feature in enumerate(features):
+        values[f"feature{i}"] = escape(feature.label)
+        values[f"answer{i}"] = escape(feature.answer)
+    for i, fired in enumerate(banner):
+        values[f"banner{i}"] = parts.card(fired)
+    for i, fired in enumerate(cards):
+        values[f"card{i}"] = parts.card(fired)
+    for i, view in enumerate(scores):
+        values[f"chart{i}"] = parts.chart(view)
+        values[f"display{i}"] = escape(view.result.display)
+        values[f"band{i}"] = escape(view.result.band_label)
+    return shape.pieces.fill(values)
+
+
+def _date_values(day: dt.date, formats: Sequence[str]) -> dict[str, str]:
+    """Return the date as each of the template's strftime calls wrote it, escaped."""
+    return {f"date{i}": escape(day.strftime(fmt)) for i, fmt in enumerate(formats)}
 
 
 def _title_of(fired: FiredRule) -> str:

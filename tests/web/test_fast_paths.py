@@ -192,12 +192,18 @@ def test_the_missing_answers_check_agrees_with_flow(real_app: Flask) -> None:
             assert questionnaire_views._missing_before(questionnaire, path, current, answers) is expected
 
 
-RESULT_CASES = ["p1_emma", "p2_raj", "p3_linda", "rule_r02_worsening", "rule_r16_over_40", "rule_r29_chemo"]
+RESULT_CASES = [
+    "p1_emma", "p2_raj", "p3_linda", "rule_r02_worsening", "rule_r16_over_40", "rule_r29_chemo",
+    "rule_r08_routine_with_r28",  # an alarm feature at a routine level: the list under the headline
+    "rule_r02_boundary",  # nothing to act on, no card
+]  # fmt: skip
 
 
+@pytest.mark.parametrize("restored", [False, True])
 @pytest.mark.parametrize("case", RESULT_CASES)
-def test_pre_rendered_results_equal_the_templates(case: str) -> None:
-    """The results page from pre-rendered cards and charts is the page the macros make."""
+def test_pre_rendered_results_equal_the_templates(case: str, restored: bool) -> None:
+    """The results page from its pre-rendered shape, cards and charts is the page the template makes
+    (answers given today, or restored from a file saved on an earlier day)."""
     config: dict[str, Any] = {"TESTING": True, "SECRET_KEY": SECRET}
     fast = create_app(config)
     slow = create_app({**config, "RESULTS_PARTS": False})
@@ -208,13 +214,36 @@ def test_pre_rendered_results_equal_the_templates(case: str) -> None:
     Respondent(client, first_section=questionnaire.sections[0].id).complete(
         {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in answers.items()}
     )
+    if restored:
+        with client.session_transaction() as stored:
+            stored[answers_store.DATES_KEY] = "2026-03-04 2026-04-05"
     cookie = client.get_cookie("gutcheck")
     assert cookie is not None
     other = slow.test_client()
     other.set_cookie("gutcheck", cookie.value)
-    got, expected = client.get("/results"), other.get("/results")
-    assert got.status_code == expected.status_code == 200
-    assert text(got) == text(expected)
-    assert "card--" in text(got) or case == "rule_r16_over_40"
+    for _ in range(2):  # the first request renders the page's shape, the second reuses it
+        got, expected = client.get("/results"), other.get("/results")
+        assert got.status_code == expected.status_code == 200
+        assert text(got) == text(expected)
+    assert "card--" in text(got) or case in ("rule_r16_over_40", "rule_r02_boundary")
+    assert ("4 March 2026" in text(got)) is restored
     assert fast.extensions.get(results_views._PARTS_KEY) is not None, "the fast path was not used"
+    shapes = fast.extensions.get(results_views._SHAPES_KEY, {})
+    assert len(shapes) == 1 and None not in shapes.values(), "the page's shape was not used"
     assert slow.extensions.get(results_views._PARTS_KEY) is None
+    assert slow.extensions.get(results_views._SHAPES_KEY) is None
+
+
+def test_results_with_a_message_take_the_template_path() -> None:
+    """A flashed message shows on the results page; the pre-rendered shape has no place for it."""
+    fast = create_app({"TESTING": True, "SECRET_KEY": SECRET})
+    questionnaire = fast.extensions["questionnaire"]
+    answers = load_case(ROOT / "tests" / "cases" / "p1_emma.yaml")["answers"]
+    client = fast.test_client()
+    Respondent(client, first_section=questionnaire.sections[0].id).complete(
+        {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in answers.items()}
+    )
+    with client.session_transaction() as stored:
+        stored["_flashes"] = [("info", "Sentinel message 4711")]
+    assert "Sentinel message 4711" in text(client.get("/results"))
+    assert "Sentinel message 4711" not in text(client.get("/results"))
