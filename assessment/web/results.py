@@ -425,12 +425,23 @@ def _score_view(result: ScoreResult, bands: tuple[BandView, ...]) -> ScoreView:
     span = score.maximum - score.minimum
     index = next((i for i, band in enumerate(score.bands) if result.band is band), -1)
     if index >= 0:
-        bands = (*bands[:index], dataclasses.replace(bands[index], current=True), *bands[index + 1 :])
+        bands = _with_current(score, index, bands)
     marker = _percent(result.value - score.minimum, span)
     return ScoreView(result, bands, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
 
 
 _BANDS_KEY = "gutcheck_band_views"
+_CURRENT_KEY = "gutcheck_band_views_current"
+
+
+def _with_current(score: Score, index: int, bands: tuple[BandView, ...]) -> tuple[BandView, ...]:
+    """Return `bands` with band `index` marked current (made once per app, score and band)."""
+    views: dict[tuple[str, int], tuple[BandView, ...]] = current_app.extensions.setdefault(_CURRENT_KEY, {})
+    found = views.get((score.id, index))
+    if found is None:
+        current = dataclasses.replace(bands[index], current=True)
+        found = views[(score.id, index)] = (*bands[:index], current, *bands[index + 1 :])
+    return found
 
 
 def _bands(score: Score) -> tuple[BandView, ...]:
