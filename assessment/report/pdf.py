@@ -15,7 +15,8 @@ Security model (docs/design.md, "Security model"):
 
 Accessibility: WeasyPrint writes a tagged PDF/UA-1 file; ``tagging.finish_pdf`` (pikepdf) then makes
 the running header and footer pagination artifacts, adds the IDTree and writes /Scope on every TH
-(issue 19). Should that step ever fail, the render logs it and serves WeasyPrint's PDF unchanged.
+(issue 19) and compresses the file. Should that step ever fail, the render logs it and serves
+WeasyPrint's PDF as written (tagged, uncompressed).
 
 WeasyPrint and pikepdf are imported lazily so importing this module (and starting the web app)
 stays fast.
