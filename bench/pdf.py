@@ -108,6 +108,10 @@ def bench_pdf(
 
     from pypdf import PdfReader
 
+    from assessment.web.worker import one_malloc_arena
+
+    # As a gunicorn worker does before its first render (assessment/web/worker.py).
+    one_malloc_arena()
     pages = len(PdfReader(io.BytesIO(prepared())).pages)
     for _ in range(warmup):
         prepared()

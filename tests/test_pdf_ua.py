@@ -630,3 +630,18 @@ def test_fast_content_rewrite_gives_the_parsers_stream_and_steps_aside_when_unsu
     # A BDC in another form than <</MCID n>>: the parser again.
     assert rewrite_marked_content(b"/P /Props1 BDC EMC /Span <</MCID 2>> BDC EMC", set()) is None
     assert rewrite_marked_content(b"/Span <</MCID 2>> BDC EMC", set()) == (PAGINATION_BDC + b" EMC", [2])
+
+
+def test_the_finished_pdf_is_compressed_and_its_metadata_stays_plain() -> None:
+    """WeasyPrint writes uncompressed; the finishing step deflates every stream and packs objects
+    into object streams, leaving the XMP metadata unfiltered as PDF/UA checkers read it."""
+    pdf = PdfRenderer().render(SHAPES)
+    raw = PdfRenderer(finish=False).render(SHAPES)  # compressed by WeasyPrint: the size to match
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        streams = [obj for obj in opened.objects if isinstance(obj, pikepdf.Stream)]
+        metadata = opened.Root.Metadata
+        others = [s for s in streams if s.objgen != metadata.objgen and s.get("/Type") != Name.ObjStm]
+        assert others and all("/Filter" in s for s in others)
+        assert "/Filter" not in metadata
+        assert any(s.get("/Type") == Name.ObjStm for s in streams)
+    assert len(pdf) < 1.2 * len(raw)

@@ -15,7 +15,8 @@ Security model (docs/design.md, "Security model"):
 
 Accessibility: WeasyPrint writes a tagged PDF/UA-1 file; ``tagging.finish_pdf`` (pikepdf) then makes
 the running header and footer pagination artifacts, adds the IDTree and writes /Scope on every TH
-(issue 19). Should that step ever fail, the render logs it and serves WeasyPrint's PDF unchanged.
+(issue 19) and compresses the file. Should that step ever fail, the render logs it and serves
+WeasyPrint's PDF as written (tagged, uncompressed).
 
 WeasyPrint and pikepdf are imported lazily so importing this module (and starting the web app)
 stays fast.
@@ -308,7 +309,13 @@ class PdfRenderer:
             )
             _set_metadata(document.metadata, title, author, subject)
             embedded = self._attachments(attachments)
-            pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=embedded)
+            # With the finishing step, WeasyPrint writes uncompressed and pikepdf compresses on save:
+            # pydyf deflates every stream at level 9 in Python-driven calls, the finishing step
+            # would inflate the page streams again, and qpdf's own deflate is faster (the file is
+            # the same size).
+            pdf: bytes = document.write_pdf(
+                pdf_variant=PDF_VARIANT, attachments=embedded, uncompressed_pdf=self._finish is not None
+            )
         finally:
             self._give_back(prepared)
         return self._finished(pdf)
@@ -337,7 +344,7 @@ class PdfRenderer:
             return pdf
         try:
             finished: bytes = self._finish(pdf)
-        except Exception as exc:  # a PDF with WeasyPrint's tagging beats no summary at all
+        except Exception as exc:  # a PDF with WeasyPrint's tagging, uncompressed, beats no summary
             # The type only: a message could quote the document, and nothing about a person is logged.
             logger.error("PDF/UA finishing step failed (%s); serving the PDF as rendered", type(exc).__name__)
             return pdf

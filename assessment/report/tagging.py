@@ -93,9 +93,15 @@ def finish_pdf_with_changes(data: bytes) -> tuple[bytes, Changes]:
             for scope in write_scopes(table, role_map):
                 changes.scopes[scope] = changes.scopes.get(scope, 0) + 1
         out = io.BytesIO()
-        # No XMP rewrite: pdfuaid:part stays as WeasyPrint wrote it. New content streams are
-        # compressed on save; the others are copied as they are.
-        pdf.save(out, fix_metadata_version=False, preserve_pdfa=False)
+        # No XMP rewrite: pdfuaid:part stays as WeasyPrint wrote it. Streams without a filter are
+        # compressed on save and objects packed into object streams: the renderer has WeasyPrint
+        # write uncompressed, and this is where the file gets small.
+        pdf.save(
+            out,
+            fix_metadata_version=False,
+            preserve_pdfa=False,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        )
     return out.getvalue(), changes
 
 

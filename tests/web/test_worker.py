@@ -102,3 +102,14 @@ def test_worker_hook_logs_how_long_the_worker_took_to_be_ready(app: Flask) -> No
     finally:
         gc.unfreeze()
     assert len(lines) == 1 and lines[0].startswith("Worker 123 ready in ")
+
+
+def test_malloc_is_limited_to_one_arena_where_glibc_runs() -> None:
+    """Per-render threads would each get a malloc arena that keeps what it freed (RSS creep)."""
+    import platform
+
+    from assessment.web.worker import one_malloc_arena
+
+    expected = platform.libc_ver()[0] == "glibc"
+    assert one_malloc_arena() is expected
+    assert one_malloc_arena() is expected  # setting it again is harmless
