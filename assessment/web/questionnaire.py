@@ -150,6 +150,9 @@ def _save(current: Section, answers: Answers, review: bool, row: str = "") -> Re
         else:
             following = _after_save(updated, current, review, row)
             return redirect(stops.after_save(questionnaire, answers, updated, following))
+    urgent = stops.emergency_first(questionnaire, answers, candidate, request.full_path.rstrip("?"))
+    if urgent is not None:
+        return redirect(urgent)
     # The post is shown again as WTForms reads it (one value of a radio, every ticked box).
     form = forms.form_for(current)(formdata=request.form)
     values = {q.id: field_value(q, form.field(q.id)) for q in current.questions}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from flask import Blueprint
@@ -15,6 +16,7 @@ from assessment.domain import Assessment
 from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 from assessment.domain import assess
+from assessment.domain import prune
 from assessment.web import answers_store
 from assessment.web.state import state
 
@@ -40,6 +42,22 @@ def after_save(questionnaire: Questionnaire, before: Answers, after: Answers, fo
     if emergencies:
         return url_for("stops.help_now", next=following)
     return following
+
+
+def emergency_first(
+    questionnaire: Questionnaire, before: Answers, candidate: Answers, here: str
+) -> str | None:
+    """Return the help-now URL when a page posted with mistakes still brings an emergency, else None.
+
+    Emergency advice comes before "Enter your age": the valid answers are kept (so nothing is lost and
+    the sign is not asked twice), and "continue" comes back to this page to finish it.
+    """
+    brought = _emergency_ids(assess(questionnaire, candidate)) - _emergency_ids(assess(questionnaire, before))
+    if not brought:
+        return None
+    with contextlib.suppress(answers_store.AnswersTooLarge):
+        answers_store.save_answers(prune(questionnaire, candidate))
+    return url_for("stops.help_now", next=here)
 
 
 def _emergency_ids(result: Assessment) -> set[str]:

@@ -178,3 +178,24 @@ def test_unreadable_emergency_numbers_stop_start_up_with_a_clear_message() -> No
     with pytest.raises(ConfigError, match="GUTCHECK_EMERGENCY_NUMBERS"):
         create_app({"TESTING": True, "SECRET_KEY": SECRET, "EMERGENCY_NUMBERS": "UK nine-nine-nine"})
 
+
+
+def test_an_emergency_sign_comes_before_the_page_s_own_mistakes(
+    person: Respondent, client: FlaskClient, questionnaire: Questionnaire
+) -> None:
+    """Vomited blood ticked but the age left out: the help-now page first, not "enter your age"; the
+    sign is kept, and "continue" comes back to the first page to finish it."""
+    first = questionnaire.sections[0].id
+    answers = first_page_answers(questionnaire, alarms_now=["vomit_blood"])
+    del answers["age"]
+    response = person.answer(first, **answers)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert urlsplit(location).path == "/help-now"
+    assert parse_qs(urlsplit(location).query)["next"] == [f"/q/{first}"]
+    assert "needs medical help without delay" in text(client.get(location))
+    page = text(client.get(f"/q/{first}"))
+    assert re.search(r'value="vomit_blood"[^>]*checked|checked[^>]*value="vomit_blood"', page)
+    # Finishing the page now goes on, without a second stop for the same sign.
+    answers["age"] = 40
+    assert person.answer(first, **answers).headers["Location"] == f"/q/{questionnaire.sections[1].id}"
