@@ -38,8 +38,7 @@ def after_save(questionnaire: Questionnaire, before: Answers, after: Answers, fo
     stop = next((fired for fired in result.rules if fired.rule.stop), None)
     if stop is not None:
         following = url_for("stops.stopped", rule_id=stop.id)
-    emergencies = _emergency_ids(result) - _emergency_ids(assess(questionnaire, before))
-    if emergencies:
+    if _brings_emergency(questionnaire, before, result):
         return url_for("stops.help_now", next=following)
     return following
 
@@ -52,12 +51,18 @@ def emergency_first(
     Emergency advice comes before "Enter your age": the valid answers are kept (so nothing is lost and
     the sign is not asked twice), and "continue" comes back to this page to finish it.
     """
-    brought = _emergency_ids(assess(questionnaire, candidate)) - _emergency_ids(assess(questionnaire, before))
-    if not brought:
+    if not _brings_emergency(questionnaire, before, assess(questionnaire, candidate)):
         return None
     with contextlib.suppress(answers_store.AnswersTooLarge):
         answers_store.save_answers(prune(questionnaire, candidate))
     return url_for("stops.help_now", next=here)
+
+
+def _brings_emergency(questionnaire: Questionnaire, before: Answers, after: Assessment) -> bool:
+    """Say whether `after` has an emergency rule that the answers `before` did not fire."""
+    now = _emergency_ids(after)
+    # Most posts bring no emergency at all: the earlier answers are assessed only when one shows.
+    return bool(now) and bool(now - _emergency_ids(assess(questionnaire, before)))
 
 
 def _emergency_ids(result: Assessment) -> set[str]:
