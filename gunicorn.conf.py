@@ -40,7 +40,7 @@ control_socket_disable = True
 
 def when_ready(server):  # type: ignore[no-untyped-def]
     """In the master, before the first fork: make the PDF renderer and freeze start-up objects."""
-    from assessment.web.worker import prepare_master
+    from assessment.worker import prepare_master
 
     if server.cfg.preload_app:
         prepare_master(server.app.wsgi())
@@ -53,7 +53,7 @@ def pre_fork(server, worker):  # type: ignore[no-untyped-def]
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
     """In the worker: make sure the renderer exists (without preload), freeze, log the boot time."""
-    from assessment.web.worker import prepare_worker
+    from assessment.worker import prepare_worker
 
     prepare_worker(worker.wsgi)
     forked = getattr(worker, "gutcheck_forked_at", None)

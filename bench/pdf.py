@@ -108,7 +108,7 @@ def bench_pdf(
 
     from pypdf import PdfReader
 
-    from assessment.web.worker import one_malloc_arena
+    from assessment.worker import one_malloc_arena
 
     # As a gunicorn worker does before its first render (assessment/web/worker.py).
     one_malloc_arena()

@@ -20,8 +20,13 @@ from tests.browser.browser_flow import start
 
 OUT = Path(__file__).parent / "screenshots"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
 
@@ -56,8 +61,19 @@ def main() -> None:
             pdf_path = Path(tmp) / f"summary-{name}.pdf"
             pdf_path.write_bytes(pdf)
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf_path),
-                 str(OUT / f"summary-page1-{name}")],
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "60",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(pdf_path),
+                    str(OUT / f"summary-page1-{name}"),
+                ],
                 check=True,
             )
     print(f"Screenshots written to {OUT}")

@@ -71,6 +71,26 @@ def test_domain_source_imports_no_web_or_pdf_package() -> None:
     assert not found, "assessment.domain must stay pure:\n" + "\n".join(found)
 
 
+# The adapters that describe the domain to the outside (the JSON API's contract, FHIR) are plain
+# Python too: the web layer serves them, and nothing in them needs a request.
+ADAPTERS_WITHOUT_WEB = ("contract", "fhir")
+WEB = frozenset({"flask", "werkzeug", "wtforms", "flask_wtf", "jinja2", "markupsafe"})
+
+
+def test_the_api_contract_and_fhir_adapters_import_no_web_package() -> None:
+    found: list[str] = []
+    for package in ADAPTERS_WITHOUT_WEB:
+        for path in sorted((ROOT / "assessment" / package).rglob("*.py")):
+            tree = ast.parse(path.read_text("utf-8"), str(path))
+            for node in ast.walk(tree):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+                found.extend(f"{where}: {n}" for n in names if n.split(".")[0] in WEB)
+    assert not found, "these adapters must not need Flask:\n" + "\n".join(found)
+
+
 # Import assessment.domain and every module in it without running assessment/__init__.py (the
 # app factory imports Flask on purpose); then list what the interpreter has loaded.
 _PROBE = """
@@ -182,3 +202,13 @@ def test_no_function_under_assessment_is_over_40_lines() -> None:
     for path in sorted((ROOT / "assessment").rglob("*.py")):
         found.extend(long_functions(path.read_text("utf-8"), str(path.relative_to(ROOT))))
     assert not found, "split these into named helpers:\n" + "\n".join(found)
+
+
+def test_every_package_is_in_the_distribution() -> None:
+    """A package left out of pyproject's list works in the editable install and is missing from a wheel."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "assessment").rglob("__init__.py")
+    }
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"

@@ -17,6 +17,9 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from assessment.contract.models import assessment_response
+from assessment.contract.models import questionnaire_response
+from assessment.contract.openapi import openapi_document
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
 from assessment.domain import Urgency
@@ -24,11 +27,8 @@ from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
 from assessment.fhir import FHIR_JSON
-from assessment.web.api_models import assessment_response
-from assessment.web.api_models import questionnaire_response
 from assessment.web.errors import problem
 from assessment.web.levels import level_view
-from assessment.web.openapi import openapi_document
 from assessment.web.state import state
 from assessment.web.summary_download import RETRY_AFTER_SECONDS
 from assessment.web.summary_download import SummaryBusy
@@ -92,7 +92,7 @@ def fhir_body() -> dict[str, Any]:
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    """Describe an assessment as the contract's JSON (api_models.AssessmentResponse)."""
+    """Describe an assessment as the contract's JSON (contract.models.AssessmentResponse)."""
     texts = {u: (level_view(u).time_frame_text, level_view(u).action_text) for u in Urgency}
 
     def guidance_url(slug: str) -> str:
@@ -102,7 +102,7 @@ def assessment_json(assessment: Assessment) -> dict[str, Any]:
 
 
 def questionnaire_json(q: Questionnaire) -> dict[str, Any]:
-    """Describe the questionnaire as the contract's JSON (api_models.QuestionnaireResponseBody)."""
+    """Describe the questionnaire as the contract's JSON (contract.models.QuestionnaireResponseBody)."""
     return questionnaire_response(q).model_dump(mode="json")
 
 

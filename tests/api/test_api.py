@@ -184,7 +184,7 @@ def test_the_document_comes_from_the_models_and_closes_every_response_shape(
     client: FlaskClient, openapi: dict[str, Any]
 ) -> None:
     """A member the code adds without declaring it fails validation: the schemas catch drift."""
-    from assessment.web import api_models
+    from assessment.contract import models as api_models
 
     schemas = openapi["components"]["schemas"]
     assert schemas == {**schemas, **api_models.component_schemas()}

@@ -167,8 +167,10 @@ def test_side_effects_grid_on_a_wide_screen(new_context: Any, base_url: str) -> 
         ".map(i => Math.round(i.getBoundingClientRect().left)))"
     )
     assert len(lefts) >= 3 and all(row == lefts[0] for row in lefts), lefts
-    tops = page.locator(".question--row").first.locator(".choice").evaluate_all(
-        "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    tops = (
+        page.locator(".question--row")
+        .first.locator(".choice")
+        .evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
     )
     assert len(set(tops)) == 1, f"a row's answers should sit side by side: {tops}"
     audit = Audit()

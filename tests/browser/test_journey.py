@@ -40,8 +40,12 @@ def test_action_panel_and_pdf_button_are_on_the_first_phone_screen(
 
 
 def test_the_step_total_stays_the_same_when_the_side_effects_page_appears(page: Page, base_url: str) -> None:
-    answers = load_case("p1_emma") | {"glutamine_status": "now", "glutamine_form": "powder",
-                                      "glutamine_dose_g": "5", "glutamine_weeks": "4"}
+    answers = load_case("p1_emma") | {
+        "glutamine_status": "now",
+        "glutamine_form": "powder",
+        "glutamine_dose_g": "5",
+        "glutamine_weeks": "4",
+    }
     steps: list[tuple[int, int]] = []
 
     def note(p: Page) -> None:

@@ -107,8 +107,16 @@ def _page(real_client: FlaskClient, section_id: str, answers: dict[str, Any]) ->
     return text(real_client.get(f"/q/{section_id}"))
 
 
-ADULT = {"age": "40", "alarms_now": ["none"], "other_signs": ["none"], "fever": "no", "sex": "female",
-         "pregnancy": "neither", "duration": "months_3_to_6", "glutamine_status": "now"}
+ADULT = {
+    "age": "40",
+    "alarms_now": ["none"],
+    "other_signs": ["none"],
+    "fever": "no",
+    "sex": "female",
+    "pregnancy": "neither",
+    "duration": "months_3_to_6",
+    "glutamine_status": "now",
+}
 
 
 def test_optional_questions_say_so_and_required_ones_do_not(real_client: FlaskClient) -> None:
@@ -149,7 +157,7 @@ def test_side_effects_are_rows_of_one_grid(real_client: FlaskClient) -> None:
     graded = [q.id for q in REAL.section("side_effects").questions if q.type is QuestionType.SINGLE]
     assert rows == graded
     assert html.count('<fieldset class="fieldset"') == len(REAL.section("side_effects").questions)
-    assert 'id="se_stopped-question"' in html and "question--row\" id=\"se_stopped" not in html
+    assert 'id="se_stopped-question"' in html and 'question--row" id="se_stopped' not in html
 
 
 def test_plural_units_read_correctly() -> None:

@@ -179,7 +179,6 @@ def test_unreadable_emergency_numbers_stop_start_up_with_a_clear_message() -> No
         create_app({"TESTING": True, "SECRET_KEY": SECRET, "EMERGENCY_NUMBERS": "UK nine-nine-nine"})
 
 
-
 def test_an_emergency_sign_comes_before_the_page_s_own_mistakes(
     person: Respondent, client: FlaskClient, questionnaire: Questionnaire
 ) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from assessment.web.api_models import component_schemas
+from assessment.contract.models import component_schemas
 
 PROBLEM_JSON = "application/problem+json"
-# The API's own shapes come from its models (api_models.py): the document cannot drift from the JSON.
+# The API's own shapes come from its models (contract/models.py): the document cannot drift from the JSON.
 SCHEMAS: dict[str, Any] = component_schemas()
 
 

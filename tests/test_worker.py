@@ -12,7 +12,7 @@ from flask import Flask
 from assessment.web.state import state
 from tests.web.conftest import generic_answers
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_gunicorn_hook_prepares_the_renderer_and_freezes_the_heap(app: Flask) -> None:
@@ -108,7 +108,7 @@ def test_malloc_is_limited_to_one_arena_where_glibc_runs() -> None:
     """Per-render threads would each get a malloc arena that keeps what it freed (RSS creep)."""
     import platform
 
-    from assessment.web.worker import one_malloc_arena
+    from assessment.worker import one_malloc_arena
 
     expected = platform.libc_ver()[0] == "glibc"
     assert one_malloc_arena() is expected
