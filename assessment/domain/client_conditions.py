@@ -1,4 +1,4 @@
-"""Translate a visible_if expression into a small JSON condition the browser script can evaluate.
+"""Translate a visible_if into a JSON condition for the browser script, and into words for pages without it.
 
 The browser only shows and hides questions at once; the server always decides again after a post,
 so a condition that cannot be translated is simply left out (the question then stays visible).
@@ -16,6 +16,7 @@ Shape of a condition (every node is a JSON object with one operator key):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -162,3 +163,59 @@ def _number(value: Any) -> int | float:
     if number == number.to_integral_value():
         return int(number)
     return float(number)
+
+
+def condition_cue(condition: Condition, questions: Mapping[str, Question]) -> str:
+    """Say in words when a question applies, for a page without its script ('' when we cannot)."""
+    phrase = _cue(condition, questions)
+    return f"Answer only if {phrase}." if phrase else ""
+
+
+def _quote(text: str) -> str:
+    return f"\u201c{text}\u201d"
+
+
+def _options_text(question: Question, values: Sequence[Any]) -> str:
+    labels = [_quote(opt.label if (opt := question.option(str(v))) else str(v)) for v in values]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def _cue(node: Mapping[str, Any], questions: Mapping[str, Question]) -> str:
+    """Return the phrase for one condition node, or '' for anything not worth saying in words."""
+
+    def answer(ref: Any) -> Question | None:
+        return questions.get(ref["answer"]) if isinstance(ref, dict) and "answer" in ref else None
+
+    def literal(ref: Any) -> list[Any] | None:
+        if isinstance(ref, dict) and "value" in ref:
+            value = ref["value"]
+            return value if isinstance(value, list) else [value]
+        return None
+
+    if "and" in node:
+        parts = node["and"]
+        # "ticked something, but not None of these": one phrase.
+        if len(parts) == 2 and "not" in parts[0] and "not" in parts[1]:
+            first, second = parts[0]["not"], parts[1]["not"]
+            question = answer(first.get("empty")) if "empty" in first else None
+            excluded = literal(second["in"][0]) if "in" in second else None
+            if question is not None and excluded and answer(second["in"][1]) is question:
+                other = _options_text(question, excluded)
+                return f"you ticked an answer other than {other} for {_quote(question.label)}"
+        phrases = [_cue(part, questions) for part in parts]
+        return " and ".join(phrases) if all(phrases) else ""
+    for op, verb in (("eq", "answered"), ("ne", "did not answer")):
+        if op in node:
+            question, values = answer(node[op][0]), literal(node[op][1])
+            if question is not None and values is not None and question.type.has_options:
+                return f"you {verb} {_options_text(question, values)} to {_quote(question.label)}"
+            return ""
+    if "in" in node:
+        left, right = node["in"]
+        question, values = answer(left), literal(right)
+        if question is not None and values is not None and question.type.has_options:
+            return f"you answered {_options_text(question, values)} to {_quote(question.label)}"
+        question, values = answer(right), literal(left)
+        if question is not None and values is not None and question.type is QuestionType.MULTI:
+            return f"you ticked {_options_text(question, values)} for {_quote(question.label)}"
+    return ""

@@ -51,6 +51,7 @@ from assessment.domain import Urgency
 from assessment.domain import parse_answers
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
+from assessment.domain.client_conditions import condition_cue
 from assessment.domain.model import Score
 from assessment.web import flow
 from assessment.web import forms
@@ -60,7 +61,6 @@ from assessment.web.question_html import Pieces
 from assessment.web.question_html import QuestionMarkup
 from assessment.web.question_html import compile_page
 from assessment.web.question_html import compile_question
-from assessment.web.question_html import condition_cue
 from assessment.web.question_html import grid_rows
 from assessment.web.state import Once
 from assessment.web.state import state
