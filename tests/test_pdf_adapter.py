@@ -335,3 +335,26 @@ def test_libharfbuzz_subset_is_loaded_after_a_render(renderer: PdfRenderer) -> N
 
     maps = Path("/proc/self/maps").read_text()
     assert "libharfbuzz-subset" in maps
+
+
+def test_the_user_agent_stylesheet_loses_only_the_note_rules() -> None:
+    from weasyprint import html as weasyprint_html
+
+    from assessment.report.pdf import NOTE_PSEUDO_ELEMENTS
+    from assessment.report.pdf import without_note_rules
+
+    trimmed = without_note_rules(weasyprint_html.UA)
+
+    kept = [line for line in weasyprint_html.UA.splitlines() if not line.startswith(NOTE_PSEUDO_ELEMENTS)]
+    assert trimmed.splitlines() == kept
+    assert len(kept) == len(weasyprint_html.UA.splitlines()) - len(NOTE_PSEUDO_ELEMENTS)
+    with pytest.raises(RuntimeError):
+        without_note_rules(trimmed)
+
+
+def test_the_summary_uses_no_footnotes_or_notes() -> None:
+    # The renderer's user-agent stylesheet has no footnote or note rules (their call and marker text).
+    root = Path(__file__).resolve().parent.parent
+    for source in (root / "assessment/report/base.css", root / "templates/report/summary.html"):
+        text = source.read_text("utf-8")
+        assert "footnote" not in text and "::note" not in text, source
