@@ -150,7 +150,7 @@ def bench_peer(rounds: int = 2, renders: int = 6) -> dict[str, Any]:
         for doc in docs.values():  # warm both: fonts, caches, the page
             ours(doc)()
             peer(doc)()
-        # As a gunicorn worker does once started (assessment/web/worker.py) and bench.pdf does: what
+        # As a gunicorn worker does once started (assessment/worker.py) and bench.pdf does: what
         # is alive now (the app, WeasyPrint, Playwright) is frozen out of the collector's full
         # scans. Unfrozen, those scans walked about 120,000 objects a production worker never
         # walks, 10-17% of our renders' CPU. Chromium's side is measured from its own processes.

@@ -129,6 +129,7 @@ INTERNALS = {
     "rule_engine.ast": "rule-engine",
     "weasyprint.urls": "weasyprint",
     "weasyprint.text": "weasyprint",
+    "weasyprint.html": "weasyprint",
 }
 
 
