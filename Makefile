@@ -87,6 +87,7 @@ run: deps-runtime
 
 test: deps-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy assessment
 	$(VENV)/bin/pytest -n 2 -q
 
@@ -95,6 +96,7 @@ check: deps-runtime
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy assessment
 
 bench: deps-test

@@ -23,7 +23,9 @@ def layout_paths(readme: str) -> set[str]:
     section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
     paths = set()
     for entry in ROW.findall(section):
-        paths.add(f"assessment/{entry}" if entry.split("/")[0] in {"domain", "web", "report", "contract"} else entry)
+        paths.add(
+            f"assessment/{entry}" if entry.split("/")[0] in {"domain", "web", "report", "contract"} else entry
+        )
     return paths
 
 
