@@ -19,6 +19,7 @@ from assessment.domain.closures import Getter
 from assessment.domain.closures import Plan
 from assessment.domain.closures import build_plan
 from assessment.domain.closures import number
+from assessment.domain.expressions import Expression
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
 from assessment.domain.model import ACT_SOON
@@ -318,6 +319,7 @@ class _Context:
         "held",
         "variants",
         "_env",
+        "_levels",
         "_why",
     )
 
@@ -336,6 +338,7 @@ class _Context:
         self.values, self.points = values, points
         self.raws, self.held, self.variants = raws, held, variants
         self._env: dict[str, Record] | None = None
+        self._levels: tuple[bool, ...] | None = None
         self._why: dict[str, tuple[Why, ...]] = {}
 
     def env(self) -> dict[str, Record]:
@@ -367,15 +370,24 @@ class _Context:
         """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
         found = self._why.get(rule.id)
         if found is None:
-            env = self.env()
-            reads = list(rule.when.reads_that_held(env))
-            index = self.variants[self.prepared.rule_index[rule.id]]
+            number = self.prepared.rule_index[rule.id]
+            reads = list(self._reads_that_held(number, 0, rule.when))
+            index = self.variants[number]
             if index >= 0:
-                reads.extend(rule.variants[index].when.reads_that_held(env))
-            found = self._why[rule.id] = explain(
-                reads, self.questionnaire, self.answers, env["scores"].values
-            )
+                reads.extend(self._reads_that_held(number, index + 1, rule.variants[index].when))
+            scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
+            found = self._why[rule.id] = explain(reads, self.questionnaire, self.answers, scores)
         return found
+
+    def _reads_that_held(self, number: int, slot: int, expression: Expression) -> tuple[Ref, ...]:
+        """expression.reads_that_held, through the plan's generated function when it has one."""
+        generated = self.prepared.plan.why[number][slot]
+        if generated is None:
+            return expression.reads_that_held(self.env())
+        if self._levels is None:
+            fired = self._fired_levels()
+            self._levels = tuple(any(level.at_least(u) for level in fired) for u in Urgency)
+        return generated(self.values, self.points, self.raws, self.held, self._levels)
 
 
 def explain(
