@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import Blueprint
 from flask import render_template
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from assessment.domain import ACT_SOON
@@ -39,26 +37,38 @@ class BandView:
 
 @dataclass(frozen=True, slots=True)
 class ScoreView:
-    """A score as the chart and the table show it."""
+    """A score as the chart and the table show it: the band the value fell in (-1: none), the value
+    and the bar's marker position as text."""
 
-    result: ScoreResult
-    bands: tuple[BandView, ...]
+    score: Score
+    band: int
+    display: str
     marker: str
 
     @property
     def label(self) -> str:
         """Return the score's label."""
-        return self.result.score.label
+        return self.score.label
+
+    @property
+    def band_label(self) -> str:
+        """Return the label of the band the value fell in, or an empty text."""
+        return self.score.bands[self.band].label if self.band >= 0 else ""
+
+    @property
+    def bands(self) -> tuple[BandView, ...]:
+        """Return the score's bands on a 0-100 scale, the value's marked current."""
+        return band_views(self.score, self.band)
 
     @property
     def maximum_text(self) -> str:
         """Return the top of the score's range as text."""
-        return plain(self.result.score.maximum)
+        return plain(self.score.maximum)
 
     @property
     def range_text(self) -> str:
         """Return the score's range as text, like '0 to 10'."""
-        return f"{plain(self.result.score.minimum)} to {plain(self.result.score.maximum)}"
+        return f"{plain(self.score.minimum)} to {plain(self.score.maximum)}"
 
 
 @bp.get("/results")
@@ -72,35 +82,25 @@ def results() -> Response | str:
     assessment = assess(questionnaire, answers)
     # The banner names the highest level among the cards shown, so no card asks for a shorter wait.
     level = assessment.urgency
-    banner = [r for r in assessment.shown_rules if level in ACT_SOON and r.urgency is level]
-    cards = [r for r in assessment.shown_rules if r not in banner]
-    bands = state().score_bands
-    scores = [_score_view(result, bands[result.id]) for result in assessment.scores]
-    parts = state().prerender.results_parts()
-    filled: dict[str, list[Markup]] = {}
-    if parts is not None:
-        filled = {
-            "banner_html": [parts.card(fired) for fired in banner],
-            "cards_html": [parts.card(fired) for fired in cards],
-            "charts_html": [parts.chart(view) for view in scores],
-        }
-    return render_template(
-        "results/results.html",
-        assessment=assessment,
-        level=level,
-        acts_soon=level in ACT_SOON,
-        alarms=alarm_report(assessment),
-        banner=banner,
-        cards=cards,
-        held_back=assessment.held_back_rules,
-        scores=scores,
-        pages=questionnaire.guidance,
-        title_of=title_of,
+    acts_soon = level in ACT_SOON
+    banner = [r for r in assessment.shown_rules if acts_soon and r.urgency is level]
+    page = {
+        "level": level,
+        "acts_soon": acts_soon,
+        # The alarm list shows only when nothing asks to act soon.
+        "alarms": None if acts_soon else alarm_report(assessment),
+        "banner": banner,
+        "cards": [r for r in assessment.shown_rules if r not in banner],
+        "held_back": len(assessment.held_back_rules),
+        "scores": [_score_view(result) for result in assessment.scores],
+        "pages": questionnaire.guidance,
+        "title_of": title_of,
         # When the answers were given (and restored): templates/results/_answers_date.html.
-        dates=answers_store.answer_dates(),
-        recall=questionnaire.meta.recall,
-        **filled,
-    )
+        "dates": answers_store.answer_dates(),
+        "meta": questionnaire.meta,
+    }
+    joined = state().prerender.results_page(page)
+    return joined if joined is not None else render_template("results/results.html", **page)
 
 
 def title_of(fired: FiredRule) -> str:
@@ -111,19 +111,16 @@ def title_of(fired: FiredRule) -> str:
     return page.title if page else "Guidance"
 
 
-def _score_view(result: ScoreResult, bands: tuple[BandView, ...]) -> ScoreView:
-    """Place the person's value on the score's bar and mark the band it fell in."""
+def _score_view(result: ScoreResult) -> ScoreView:
+    """Place the person's value on the score's bar and find the band it fell in."""
     score = result.score
-    span = score.maximum - score.minimum
     index = next((i for i, band in enumerate(score.bands) if result.band is band), -1)
-    if index >= 0:
-        bands = (*bands[:index], dataclasses.replace(bands[index], current=True), *bands[index + 1 :])
-    marker = _percent(result.value - score.minimum, span)
-    return ScoreView(result, bands, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
+    marker = _percent(result.value - score.minimum, score.maximum - score.minimum)
+    return ScoreView(score, index, result.display, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
 
 
-def band_views(score: Score) -> tuple[BandView, ...]:
-    """Return a score's bands on a 0-100 scale, none marked current."""
+def band_views(score: Score, current: int = -1) -> tuple[BandView, ...]:
+    """Return a score's bands on a 0-100 scale, the one at index `current` marked."""
     span = score.maximum - score.minimum
     bands = []
     for index, band in enumerate(score.bands):
@@ -140,7 +137,7 @@ def band_views(score: Score) -> tuple[BandView, ...]:
                 x=_fmt(start),
                 width=_fmt(max(end - start, Decimal(0))),
                 index=index,
-                current=False,
+                current=index == current,
             )
         )
     return tuple(bands)
