@@ -1,9 +1,7 @@
 """An encrypted session cookie: AES-GCM with a key derived from SECRET_KEY, and two lifetimes.
 
-- Idle lifetime (SESSION_IDLE_MINUTES, 60): a response re-seals the cookie with a new time when the
-  session changed or its cookie is over REWRITE_AFTER seconds old, so answers are forgotten an hour
-  (less at most that minute) without activity. Sealing again a cookie that nothing changed, on
-  every page, cost each page the encryption and a Set-Cookie header.
+- Idle lifetime (SESSION_IDLE_MINUTES, 60): every response re-seals the cookie with a new time, so
+  answers are forgotten after an hour without activity.
 - Absolute lifetime (SESSION_ABSOLUTE_HOURS, 8): the time the session began travels inside the
   sealed cookie and is never refreshed, so no cookie (not even a copy taken before "Clear my
   answers") is accepted more than that long after it began.
@@ -41,7 +39,6 @@ from assessment.web.state import state
 _VERSION = b"\x01"
 _NONCE = 12
 HOST_PREFIX = "__Host-"
-REWRITE_AFTER = 60
 STATELESS_PREFIX = "/api/"
 
 
@@ -50,7 +47,6 @@ class EncryptedSession(SecureCookieSession):
 
     expired = False
     started: int | None = None
-    issued: int | None = None
 
 
 class StatelessSession(NullSession):
@@ -84,19 +80,17 @@ def unseal_envelope(
     max_age: int,
     now: float | None = None,
     max_total: int | None = None,
-) -> tuple[dict[str, Any], int, int | None] | None:
-    """Return (payload, session start, issue time), or None when tampered with, unreadable or too old.
-
-    The issue time is None when a fallback key opened the cookie, so that it is sealed again at once.
+) -> tuple[dict[str, Any], int] | None:
+    """Return (payload, session start), or None when tampered with, unreadable or too old.
 
     ``keys`` are tried in order (the current key first, then the fallbacks). ``max_age`` bounds the
     time since the cookie was sealed, ``max_total`` the time since its session began.
     """
-    opened = _decrypt(keys, token)
-    if opened is None:
+    body = _decrypt(keys, token)
+    if body is None:
         return None
     try:
-        data = json.loads(opened[0])
+        data = json.loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict) or type(data.get("t")) is not int or not isinstance(data.get("d"), dict):
@@ -111,23 +105,23 @@ def unseal_envelope(
     if max_total is not None and current - started > max_total:
         return None
     payload: dict[str, Any] = data["d"]
-    return payload, started, issued if opened[1] == 0 else None
+    return payload, started
 
 
-def _decrypt(keys: bytes | list[bytes] | tuple[bytes, ...], token: str) -> tuple[bytes, int] | None:
-    """The sealed body and the index of the first key that opens it; None if the token is not ours."""
+def _decrypt(keys: bytes | list[bytes] | tuple[bytes, ...], token: str) -> bytes | None:
+    """The sealed body under the first key that opens it; None if the token is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (ValueError, TypeError):
         return None
     if raw[:1] != _VERSION or len(raw) < 1 + _NONCE + 16:
         return None
-    for index, key in enumerate([keys] if isinstance(keys, bytes) else keys):
+    for key in [keys] if isinstance(keys, bytes) else keys:
         try:
             body: bytes = AESGCM(key).decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _VERSION)
         except (InvalidTag, ValueError):
             continue
-        return body, index
+        return body
     return None
 
 
@@ -192,11 +186,11 @@ class EncryptedSessionInterface(SessionInterface):
             session.expired = True
             return session
         session = self.session_class(found[0])
-        session.started, session.issued = found[1], found[2]
+        session.started = found[1]
         return session
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        """Write the cookie when the session changed or the cookie is getting old, or delete it."""
+        """Write the cookie again on every request (sliding idle lifetime), or delete it."""
         if is_stateless(request) or isinstance(session, NullSession):
             return
         name = self.get_cookie_name(app)
@@ -214,9 +208,6 @@ class EncryptedSessionInterface(SessionInterface):
             return
         response.vary.add("Cookie")
         now = time.time()
-        issued = getattr(session, "issued", None)
-        if not session.modified and issued is not None and now - issued < REWRITE_AFTER:
-            return  # the cookie the browser holds is still fresh: the idle lifetime slides a minute late
         started = getattr(session, "started", None) or now
         # Never past the absolute lifetime, even in the browser's own bookkeeping.
         max_age = max(0, min(self._max_age(app), int(started + self._max_total(app) - now)))

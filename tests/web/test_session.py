@@ -125,26 +125,6 @@ def test_activity_keeps_the_cookie_alive(
         assert client.get("/review").status_code == 200
 
 
-def test_a_page_soon_after_a_write_keeps_the_cookie_and_a_later_one_renews_it(
-    respondent: Respondent, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Within a minute of a write a page sets no cookie; after it, the idle hour starts again."""
-    respondent.complete()
-    sealed = cookie_value(client)
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 30)
-    response = client.get("/review")
-    assert response.status_code == 200
-    assert not response.headers.getlist("Set-Cookie"), "a fresh cookie is not written again"
-    assert cookie_value(client) == sealed
-    monkeypatch.setattr(time, "time", lambda: real() + 5 * 60)
-    assert "Max-Age=3600" in set_cookie_header(client.get("/review"))
-    assert cookie_value(client) != sealed
-    # Sixty minutes after that renewal, not after the first write, the answers are still there.
-    monkeypatch.setattr(time, "time", lambda: real() + 64 * 60)
-    assert client.get("/review").status_code == 200
-
-
 def seal_answers(client: FlaskClient, payload: dict[str, Any]) -> None:
     """Give the client a correctly encrypted cookie holding any payload."""
     client.set_cookie(COOKIE, seal(derive_key(SECRET), payload))
