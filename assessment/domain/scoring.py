@@ -58,6 +58,61 @@ class ScoreResult:
         """Return the value as printed, with the score's decimals."""
         return f"{self.value:.{self.score.decimals}f}"
 
+    @property
+    def band_index(self) -> int:
+        """Return the position of the value's band among the score's bands, -1 for none."""
+        return next((i for i, band in enumerate(self.score.bands) if band is self.band), -1)
+
+    @property
+    def bar_marker(self) -> str:
+        """Return where the value sits on the score's bar, in percent of its range, as text."""
+        score = self.score
+        marker = _percent(self.value - score.minimum, score.maximum - score.minimum)
+        return f"{min(max(marker, Decimal(0)), Decimal(100)):.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class BarSegment:
+    """One band of a score's bar: its range as text, where it starts and how wide it is (in percent
+    of the score's range, as text), and whether the person's value fell in it."""
+
+    label: str
+    low: str
+    high: str
+    x: str
+    width: str
+    index: int
+    current: bool
+
+
+def bar_segments(score: Score, current: int = -1) -> tuple[BarSegment, ...]:
+    """Return a score's bands on a 0-100 scale, the one at index `current` marked."""
+    span = score.maximum - score.minimum
+    segments = []
+    for index, band in enumerate(score.bands):
+        start = _percent(band.minimum - score.minimum, span)
+        # Bands meet at the next step of the score's precision (2.9 then 3.0), so stretch each one
+        # to the next band's start to leave no visual gap.
+        following = score.bands[index + 1].minimum if index + 1 < len(score.bands) else score.maximum
+        end = _percent(following - score.minimum, span)
+        width = max(end - start, Decimal(0))
+        low, high = plain(band.minimum), plain(band.maximum)
+        segments.append(
+            BarSegment(band.label, low, high, f"{start:.2f}", f"{width:.2f}", index, index == current)
+        )
+    return tuple(segments)
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    return part * 100 / whole if whole else Decimal(0)
+
+
+def plain(number: Decimal) -> str:
+    """Write a number without trailing zeros: 10, 2.5."""
+    if number == number.to_integral_value():
+        return str(int(number))
+    return str(number.normalize())
+
 
 @dataclass(frozen=True, slots=True)
 class Why:

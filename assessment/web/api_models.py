@@ -344,8 +344,7 @@ def questionnaire_response(q: Questionnaire) -> QuestionnaireResponseBody:
                 range=(_number(s.minimum), _number(s.maximum)),
                 unvalidated=s.unvalidated,
                 bands=[
-                    BandOut(min=_number(b.minimum), max=_number(b.maximum), label=b.label)
-                    for b in s.bands
+                    BandOut(min=_number(b.minimum), max=_number(b.maximum), label=b.label) for b in s.bands
                 ],
             )
             for s in q.scores

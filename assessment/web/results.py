@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Blueprint
 from flask import render_template
@@ -15,24 +14,14 @@ from assessment.domain import ScoreResult
 from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain.model import Score
+from assessment.domain.scoring import BarSegment
+from assessment.domain.scoring import bar_segments
+from assessment.domain.scoring import plain
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.state import state
 
 bp = Blueprint("results", __name__)
-
-
-@dataclass(frozen=True, slots=True)
-class BandView:
-    """One band of a score's bar: where it starts and how wide it is, in percent of the range."""
-
-    label: str
-    low: str
-    high: str
-    x: str
-    width: str
-    index: int
-    current: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +45,9 @@ class ScoreView:
         return self.score.bands[self.band].label if self.band >= 0 else ""
 
     @property
-    def bands(self) -> tuple[BandView, ...]:
+    def bands(self) -> tuple[BarSegment, ...]:
         """Return the score's bands on a 0-100 scale, the value's marked current."""
-        return band_views(self.score, self.band)
+        return bar_segments(self.score, self.band)
 
     @property
     def maximum_text(self) -> str:
@@ -113,46 +102,4 @@ def title_of(fired: FiredRule) -> str:
 
 def _score_view(result: ScoreResult) -> ScoreView:
     """Place the person's value on the score's bar and find the band it fell in."""
-    score = result.score
-    index = next((i for i, band in enumerate(score.bands) if result.band is band), -1)
-    marker = _percent(result.value - score.minimum, score.maximum - score.minimum)
-    return ScoreView(score, index, result.display, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
-
-
-def band_views(score: Score, current: int = -1) -> tuple[BandView, ...]:
-    """Return a score's bands on a 0-100 scale, the one at index `current` marked."""
-    span = score.maximum - score.minimum
-    bands = []
-    for index, band in enumerate(score.bands):
-        start = _percent(band.minimum - score.minimum, span)
-        # Bands meet at the next step of the score's precision (2.9 then 3.0), so stretch each one
-        # to the next band's start to leave no visual gap.
-        following = score.bands[index + 1].minimum if index + 1 < len(score.bands) else score.maximum
-        end = _percent(following - score.minimum, span)
-        bands.append(
-            BandView(
-                label=band.label,
-                low=plain(band.minimum),
-                high=plain(band.maximum),
-                x=_fmt(start),
-                width=_fmt(max(end - start, Decimal(0))),
-                index=index,
-                current=index == current,
-            )
-        )
-    return tuple(bands)
-
-
-def _percent(part: Decimal, whole: Decimal) -> Decimal:
-    return part * 100 / whole if whole else Decimal(0)
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def plain(number: Decimal) -> str:
-    """Write a number without trailing zeros: 10, 2.5."""
-    if number == number.to_integral_value():
-        return str(int(number))
-    return str(number.normalize())
+    return ScoreView(result.score, result.band_index, result.display, result.bar_marker)
