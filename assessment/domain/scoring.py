@@ -15,6 +15,7 @@ from typing import Any
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
+from assessment.domain.answers import plain
 from assessment.domain.closures import Getter
 from assessment.domain.closures import Plan
 from assessment.domain.closures import build_plan
@@ -105,13 +106,6 @@ def bar_segments(score: Score, current: int = -1) -> tuple[BarSegment, ...]:
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:
     return part * 100 / whole if whole else Decimal(0)
-
-
-def plain(number: Decimal) -> str:
-    """Write a number without trailing zeros: 10, 2.5."""
-    if number == number.to_integral_value():
-        return str(int(number))
-    return str(number.normalize())
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,21 +446,22 @@ def explain(
     scores: Mapping[str, Decimal],
 ) -> tuple[Why, ...]:
     """List the answers and scores a fired rule read, with their labels and values."""
-    out: dict[str, Why] = {}
+    out: dict[tuple[bool, str], Why] = {}
     score_by_id = _prepared(questionnaire).score_by_id
     for ref in reads:
-        # points.X explains itself through the answer to X.
-        key = f"answers.{ref.name}" if ref.namespace == "points" else f"{ref.namespace}.{ref.name}"
-        if key in out or ref.namespace in ("rules", "levels"):
+        namespace, name = ref.namespace, ref.name
+        # points.X explains itself through the answer to X; rules and levels are not shown.
+        key = (namespace == "scores", name)
+        if key in out or namespace in ("rules", "levels"):
             continue
-        if ref.namespace in ("answers", "points"):
-            question = questionnaire.questions[ref.name]
-            value = answers.get(ref.name)
+        if namespace in ("answers", "points"):
+            question = questionnaire.questions[name]
+            value = answers.data.get(name)
             shown = display_value(question, value) if value is not None else "not answered"
             out[key] = Why(question.label, shown, question.short_label)
-        elif ref.namespace == "scores" and ref.name in scores:
-            score = score_by_id[ref.name]
-            rounded = round_half_up(scores[ref.name], score.decimals)
+        elif namespace == "scores" and name in scores:
+            score = score_by_id[name]
+            rounded = round_half_up(scores[name], score.decimals)
             out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
     return tuple(out.values())
 

@@ -28,7 +28,7 @@ from assessment.domain import AnswerValue
 from assessment.domain import Question
 from assessment.domain import QuestionType
 from assessment.domain import Section
-from assessment.domain.scoring import plain
+from assessment.domain.answers import plain
 
 # Form attributes are prefixed so that a question id such as `data`, `meta` or `process` can never
 # shadow a WTForms attribute; the HTML name (what the browser posts) is the bare question id.

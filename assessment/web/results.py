@@ -13,10 +13,10 @@ from assessment.domain import FiredRule
 from assessment.domain import ScoreResult
 from assessment.domain import alarm_report
 from assessment.domain import assess
+from assessment.domain.answers import plain
 from assessment.domain.model import Score
 from assessment.domain.scoring import BarSegment
 from assessment.domain.scoring import bar_segments
-from assessment.domain.scoring import plain
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.state import state
@@ -65,10 +65,10 @@ def results() -> Response | str:
     """Show the assessment of the stored answers; redirect when required answers are missing."""
     questionnaire = state().questionnaire
     answers = answers_store.load_answers()
-    blocked = flow.require_complete(questionnaire, answers)
+    assessment = assess(questionnaire, answers)
+    blocked = flow.require_complete(questionnaire, answers, assessment.path)
     if blocked is not None:
         return blocked
-    assessment = assess(questionnaire, answers)
     # The banner names the highest level among the cards shown, so no card asks for a shorter wait.
     level = assessment.urgency
     acts_soon = level in ACT_SOON
