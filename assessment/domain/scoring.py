@@ -369,6 +369,7 @@ class _Context:
         "variants",
         "_env",
         "_levels",
+        "_scores",
         "_why",
     )
 
@@ -388,6 +389,7 @@ class _Context:
         self.raws, self.held, self.variants = raws, held, variants
         self._env: dict[str, Record] | None = None
         self._levels: tuple[bool, ...] | None = None
+        self._scores: dict[str, Decimal] | None = None
         self._why: dict[str, tuple[Why, ...]] = {}
 
     def env(self) -> dict[str, Record]:
@@ -424,8 +426,9 @@ class _Context:
             index = self.variants[number]
             if index >= 0:
                 reads.extend(self._reads_that_held(number, index + 1, rule.variants[index].when))
-            scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
-            found = self._why[rule.id] = explain(reads, self.questionnaire, self.answers, scores)
+            if self._scores is None:
+                self._scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
+            found = self._why[rule.id] = explain(reads, self.questionnaire, self.answers, self._scores)
         return found
 
     def _reads_that_held(self, number: int, slot: int, expression: Expression) -> tuple[Ref, ...]:
@@ -447,7 +450,6 @@ def explain(
 ) -> tuple[Why, ...]:
     """List the answers and scores a fired rule read, with their labels and values."""
     out: dict[tuple[bool, str], Why] = {}
-    score_by_id = _prepared(questionnaire).score_by_id
     for ref in reads:
         namespace, name = ref.namespace, ref.name
         # points.X explains itself through the answer to X; rules and levels are not shown.
@@ -460,7 +462,7 @@ def explain(
             shown = display_value(question, value) if value is not None else "not answered"
             out[key] = Why(question.label, shown, question.short_label)
         elif namespace == "scores" and name in scores:
-            score = score_by_id[name]
+            score = _prepared(questionnaire).score_by_id[name]
             rounded = round_half_up(scores[name], score.decimals)
             out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
     return tuple(out.values())

@@ -293,8 +293,7 @@ class ResultsParts:
     """The pre-rendered results pages, cards, "why" lines, alarm items, charts and table rows."""
 
     pages: dict[PageKey, Pieces]
-    cards: dict[tuple[str, Urgency, str, bool], Pieces]
-    why_list: Pieces
+    cards: dict[tuple[str, Urgency, str, bool], Pieces]  # with its "why" list's items as a hole
     why_items: dict[str, Pieces]
     alarm_item: Pieces
     scores: dict[tuple[str, int], tuple[Pieces, Pieces]]  # chart and table row, by score and band
@@ -330,8 +329,8 @@ class ResultsParts:
         pieces = self.cards[(fired.id, fired.urgency, fired.message, bool(why))]
         if not why:
             return pieces.fill({})
-        items = "".join(self.why_items[item.label].fill({"value": escape(item.value)}) for item in why)
-        return pieces.fill({"why": self.why_list.fill({"items": items})})
+        items = "".join([self.why_items[item.label].fill({"value": escape(item.value)}) for item in why])
+        return pieces.fill({"items": items})
 
 
 def _build_results_parts(app: Flask) -> ResultsParts:
@@ -341,7 +340,6 @@ def _build_results_parts(app: Flask) -> ResultsParts:
     mark = Markers()
     with app.app_context(), app.test_request_context("/results"):
         cards = _cards(questionnaire, module, mark)
-        why_list = mark.cut(module.why_list((), items_html=mark("items")), ["items"])
         labels = {q.label for q in questionnaire.questions.values()} | {s.label for s in questionnaire.scores}
         why_items = {label: mark.cut(module.why_item(label, mark("value")), ["value"]) for label in labels}
         feature = SimpleNamespace(label=mark("label"), answer=mark("answer"))
@@ -351,7 +349,7 @@ def _build_results_parts(app: Flask) -> ResultsParts:
             _page_key(page): mark.cut(render_template("results/results.html", **page))
             for page in _pages(questionnaire, mark)
         }
-    return ResultsParts(pages, cards, why_list, why_items, alarm_item, scores)
+    return ResultsParts(pages, cards, why_items, alarm_item, scores)
 
 
 def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:
@@ -396,9 +394,9 @@ def _cards(
             fired = FiredRule(rule, urgency, message)
             title = title_of(fired)
             for with_why in (False, True):
-                why = mark("why") if with_why else Markup("")
+                why = module.why_list((), items_html=mark("items")) if with_why else Markup("")
                 html = module.rule_card(fired, title, questionnaire.guidance, heading_level=3, why=why)
-                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["why"] if with_why else [])
+                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["items"] if with_why else [])
     return cards
 
 
