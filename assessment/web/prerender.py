@@ -10,8 +10,9 @@ Each part has a slow way that gives the same result, and tests compare the two
   through the same templates, with a marker for each value that changes (SHELL_HOLES); a GET without
   messages or errors joins the pieces. Each is rendered for two different requests and kept only when
   both agree, so a template that used the request, or anything random, keeps the slow way.
-- **Results parts.** Guidance cards and score charts, rendered once through the results macros with
-  markers for the "why" values and a score's value and marker.
+- **Results pages.** results.html rendered once per variant (PageKey) with a marker for each list
+  and value; guidance cards, "why" lines, alarm items, charts and table rows once through the
+  results macros with markers for the person's values.
 - **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
   as it is; only the others go through the parser.
 

@@ -26,8 +26,7 @@ bp = Blueprint("results", __name__)
 
 @dataclass(frozen=True, slots=True)
 class ScoreView:
-    """A score as the chart and the table show it: the band the value fell in (-1: none), the value
-    and the bar's marker position as text."""
+    """A score as the chart and the table show it: its value's band (-1: none), value and marker."""
 
     score: Score
     band: int
