@@ -227,11 +227,12 @@ def _range_hint(question: Question) -> str:
     lo, hi = question.minimum, question.maximum
     unit = f" {question.unit}" if question.unit else ""
     if lo is not None and hi is not None:
-        return f" from {_plain(lo)} to {_plain(hi)}{unit}"
+        return f" from {plain(lo)} to {plain(hi)}{unit}"
     return ""
 
 
-def _plain(number: Decimal) -> str:
+def plain(number: Decimal) -> str:
+    """Write a number without trailing zeros: 10, 2.5."""
     return str(number.normalize()) if number != number.to_integral_value() else str(int(number))
 
 
@@ -271,7 +272,7 @@ def missing_message(question: Question) -> str:
     name = f"\u201c{question.summary_label}\u201d"
     qtype = question.type
     if qtype is QuestionType.SCALE:
-        low, high = _plain(question.minimum or Decimal(0)), _plain(question.maximum or Decimal(10))
+        low, high = plain(question.minimum or Decimal(0)), plain(question.maximum or Decimal(10))
         return f"Select a number from {low} to {high} for {name}"
     if qtype is QuestionType.MULTI:
         extra = ""
@@ -295,7 +296,7 @@ def display_value(question: Question, value: AnswerValue) -> str:
     if question.type.has_options and isinstance(value, str):
         return _option_label(question, value)
     if isinstance(value, Decimal):
-        text = _plain(value)
+        text = plain(value)
     else:
         text = str(value)
     if question.type is QuestionType.SCALE:

@@ -40,6 +40,11 @@ class AnswerDates:
         return f"{given} (restored {long_date(self.restored_on)})"
 
     @property
+    def answered_on(self) -> str:
+        """Return the day the answers were given, as "1 June 2026"."""
+        return long_date(self.answered_at)
+
+    @property
     def restored(self) -> bool:
         """Say whether the answers came from a file saved on an earlier day."""
         return self.restored_on is not None and self.restored_on != self.answered_at

@@ -26,6 +26,7 @@ from assessment.domain.model import Urgency
 
 if TYPE_CHECKING:
     from assessment.domain.expressions import Expression
+    from assessment.domain.expressions import Part
     from assessment.domain.model import Questionnaire
 
 Env = Mapping[str, Any]
@@ -375,14 +376,24 @@ RunResult = tuple[
 ]
 
 
+Why = Callable[
+    [tuple[Any, ...], tuple[Any, ...], tuple[Decimal, ...], tuple[bool, ...], tuple[bool, ...]],
+    tuple[Any, ...],
+]
+"""What the held parts of a true condition read (Expression.reads_that_held), from what run() gave:
+answers, points, scores, rules, then each level reached by any fired rule (by rank)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A questionnaire's expressions as two generated functions: the visible path, and everything."""
+    """A questionnaire's expressions as generated functions: the visible path, everything, and why."""
 
     source: str = field(repr=False)
     path: Callable[[Getter], PathFlags] = field(repr=False)
     run: Callable[[Getter], RunResult] = field(repr=False)
     scored: tuple[str, ...] = ()
+    # Per rule, the Why of its condition then of each variant; None where rule-engine must walk it.
+    why: tuple[tuple[Why | None, ...], ...] = field(default=(), repr=False)
 
 
 _MISSING = object()
@@ -404,8 +415,10 @@ class _Writer:
                 "_as_decimal": as_decimal,
                 "_M": _MISSING,
                 "_Record": _Record,
+                "_fromkeys": dict.fromkeys,
             }
         )
+        self._positions: dict[int, str] = {}
         self.ids = list(questionnaire.questions)
         self.index = {qid: i for i, qid in enumerate(self.ids)}
         self.scored = [
@@ -433,6 +446,44 @@ class _Writer:
             # l<k>: a rule above fired at level k or a more urgent one (kept up to date rule by rule).
             return f"l{self.level_index[name]}"
         return "None"
+
+    def why_ref(self, namespace: str, name: str) -> str:
+        """A value as a why function reads it: from the complete tuples run() returned."""
+        positions = {
+            "answers": self.index,
+            "points": {qid: i for i, qid in enumerate(self.scored)},
+            "scores": self.score_index,
+            "rules": self.rule_index,
+            "levels": self.level_index,
+        }.get(namespace, {})
+        if name not in positions:
+            return "None"
+        # The position is a constant too, so the source holds no numbers but variants and ranks.
+        position = positions[name]
+        if position not in self._positions:
+            self._positions[position] = self.emit.constant(position)
+        return f"{_WHY_ARGUMENTS[namespace]}[{self._positions[position]}]"
+
+    def why(self, name: str, expr: Expression) -> list[str]:
+        """A function giving what a true condition's held parts read; no lines when untranslatable."""
+        reads = self.emit.constant(expr.reads)
+        try:
+            held = reads if expr.parts is None else f"_tuple(_fromkeys({self._held(expr.parts)})) or {reads}"
+        except _Unsupported:
+            return []
+        return [f"def {name}({', '.join(_WHY_ARGUMENTS.values())}):", f"    return {held}", ""]
+
+    def _held(self, part: Part) -> str:
+        """Python text for Part.reads_that_held: the reads of every leaf on a side that held."""
+        if part.kind == "leaf":
+            return self.emit.constant(part.reads)
+        if part.kind == "and":
+            return "(" + " + ".join(self._held(child) for child in part.children) + ")"
+        sides = [
+            f"({self._held(side)} if {self.emit.source(side.node, self.why_ref, truth=True)} else ())"
+            for side in _alternatives(part)
+        ]
+        return "(" + " + ".join(sides) + ")"
 
     def expression(self, expr: Expression, truth: bool = True) -> str:
         """Python text for a checked expression; rule-engine's evaluator for what has no translation."""
@@ -517,6 +568,10 @@ class _Writer:
             f"{row('c', range(len(self.q.scores)))}, {row('r', range(len(self.q.rules)))}, "
             f"{row('m', range(len(self.q.rules)))}"
         )
+        lines.append("")
+        for number, rule in enumerate(self.q.rules):
+            for slot, expr in enumerate((rule.when, *(v.when for v in rule.variants))):
+                lines += self.why(_why_name(number, slot), expr)
         return "\n".join(lines) + "\n"
 
     def _points(self) -> list[str]:
@@ -564,6 +619,19 @@ class _Writer:
         return lines
 
 
+def _alternatives(part: Part) -> list[Part]:
+    """The sides of an 'or' with nested 'or's opened: a false 'or' has no side that held, so testing
+    each side once gives what the walk gives, without testing the same side at every level."""
+    return [alt for side in part.children for alt in (_alternatives(side) if side.kind == "or" else [side])]
+
+
+_WHY_ARGUMENTS = {"answers": "A", "points": "P", "scores": "S", "rules": "R", "levels": "L"}
+
+
+def _why_name(number: int, slot: int) -> str:
+    return f"why{number}_{slot}"
+
+
 def build_plan(questionnaire: Questionnaire) -> Plan:
     """Generate, compile and return the questionnaire's plan."""
     writer = _Writer(questionnaire)
@@ -572,4 +640,8 @@ def build_plan(questionnaire: Questionnaire) -> Plan:
     # Safe to run: the source is text this module wrote from the checked trees alone (see above);
     # every author-written value is a constant in the namespace, which has no builtins.
     exec(compile(source, f"<plan of {questionnaire.meta.id}>", "exec"), namespace)
-    return Plan(source, namespace["path"], namespace["run"], tuple(writer.scored))
+    why = tuple(
+        tuple(namespace.get(_why_name(number, slot)) for slot in range(1 + len(rule.variants)))
+        for number, rule in enumerate(questionnaire.rules)
+    )
+    return Plan(source, namespace["path"], namespace["run"], tuple(writer.scored), why)

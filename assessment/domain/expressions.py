@@ -56,6 +56,7 @@ class Part:
     fn: Fn = field(repr=False, compare=False)
     reads: tuple[Ref, ...] = ()
     children: tuple[Part, ...] = ()
+    node: Any = field(default=None, repr=False, compare=False)  # the tree, for generated code
 
     def reads_that_held(self, env: Mapping[str, Record]) -> list[Ref]:
         """Names read by the parts that were true (this part is known to be true)."""
@@ -179,12 +180,12 @@ def _split(node: Any) -> Part | None:
         left, right = _split(node.left), _split(node.right)
         if left is not None and right is not None:
             reads = tuple(dict.fromkeys(left.reads + right.reads))
-            return Part(node.type, _join(node.type, left.fn, right.fn), reads, (left, right))
+            return Part(node.type, _join(node.type, left.fn, right.fn), reads, (left, right), node)
     leaf = compile_tree(node)
     if leaf is None:
         return None
     reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
-    return Part("leaf", leaf, reads)
+    return Part("leaf", leaf, reads, node=node)
 
 
 def _join(kind: str, left: Fn, right: Fn) -> Fn:

@@ -15,10 +15,12 @@ from typing import Any
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
 from assessment.domain.answers import display_value
+from assessment.domain.answers import plain
 from assessment.domain.closures import Getter
 from assessment.domain.closures import Plan
 from assessment.domain.closures import build_plan
 from assessment.domain.closures import number
+from assessment.domain.expressions import Expression
 from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
 from assessment.domain.model import ACT_SOON
@@ -56,6 +58,54 @@ class ScoreResult:
     def display(self) -> str:
         """Return the value as printed, with the score's decimals."""
         return f"{self.value:.{self.score.decimals}f}"
+
+    @property
+    def band_index(self) -> int:
+        """Return the position of the value's band among the score's bands, -1 for none."""
+        return next((i for i, band in enumerate(self.score.bands) if band is self.band), -1)
+
+    @property
+    def bar_marker(self) -> str:
+        """Return where the value sits on the score's bar, in percent of its range, as text."""
+        score = self.score
+        marker = _percent(self.value - score.minimum, score.maximum - score.minimum)
+        return f"{min(max(marker, Decimal(0)), Decimal(100)):.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class BarSegment:
+    """One band of a score's bar: its range as text, where it starts and how wide it is (in percent
+    of the score's range, as text), and whether the person's value fell in it."""
+
+    label: str
+    low: str
+    high: str
+    x: str
+    width: str
+    index: int
+    current: bool
+
+
+def bar_segments(score: Score, current: int = -1) -> tuple[BarSegment, ...]:
+    """Return a score's bands on a 0-100 scale, the one at index `current` marked."""
+    span = score.maximum - score.minimum
+    segments = []
+    for index, band in enumerate(score.bands):
+        start = _percent(band.minimum - score.minimum, span)
+        # Bands meet at the next step of the score's precision (2.9 then 3.0), so stretch each one
+        # to the next band's start to leave no visual gap.
+        following = score.bands[index + 1].minimum if index + 1 < len(score.bands) else score.maximum
+        end = _percent(following - score.minimum, span)
+        width = max(end - start, Decimal(0))
+        low, high = plain(band.minimum), plain(band.maximum)
+        segments.append(
+            BarSegment(band.label, low, high, f"{start:.2f}", f"{width:.2f}", index, index == current)
+        )
+    return tuple(segments)
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    return part * 100 / whole if whole else Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +368,8 @@ class _Context:
         "held",
         "variants",
         "_env",
+        "_levels",
+        "_scores",
         "_why",
     )
 
@@ -336,6 +388,8 @@ class _Context:
         self.values, self.points = values, points
         self.raws, self.held, self.variants = raws, held, variants
         self._env: dict[str, Record] | None = None
+        self._levels: tuple[bool, ...] | None = None
+        self._scores: dict[str, Decimal] | None = None
         self._why: dict[str, tuple[Why, ...]] = {}
 
     def env(self) -> dict[str, Record]:
@@ -367,15 +421,25 @@ class _Context:
         """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
         found = self._why.get(rule.id)
         if found is None:
-            env = self.env()
-            reads = list(rule.when.reads_that_held(env))
-            index = self.variants[self.prepared.rule_index[rule.id]]
+            number = self.prepared.rule_index[rule.id]
+            reads = list(self._reads_that_held(number, 0, rule.when))
+            index = self.variants[number]
             if index >= 0:
-                reads.extend(rule.variants[index].when.reads_that_held(env))
-            found = self._why[rule.id] = explain(
-                reads, self.questionnaire, self.answers, env["scores"].values
-            )
+                reads.extend(self._reads_that_held(number, index + 1, rule.variants[index].when))
+            if self._scores is None:
+                self._scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
+            found = self._why[rule.id] = explain(reads, self.questionnaire, self.answers, self._scores)
         return found
+
+    def _reads_that_held(self, number: int, slot: int, expression: Expression) -> tuple[Ref, ...]:
+        """expression.reads_that_held, through the plan's generated function when it has one."""
+        generated = self.prepared.plan.why[number][slot]
+        if generated is None:
+            return expression.reads_that_held(self.env())
+        if self._levels is None:
+            fired = self._fired_levels()
+            self._levels = tuple(any(level.at_least(u) for level in fired) for u in Urgency)
+        return generated(self.values, self.points, self.raws, self.held, self._levels)
 
 
 def explain(
@@ -385,21 +449,21 @@ def explain(
     scores: Mapping[str, Decimal],
 ) -> tuple[Why, ...]:
     """List the answers and scores a fired rule read, with their labels and values."""
-    out: dict[str, Why] = {}
-    score_by_id = _prepared(questionnaire).score_by_id
+    out: dict[tuple[bool, str], Why] = {}
     for ref in reads:
-        # points.X explains itself through the answer to X.
-        key = f"answers.{ref.name}" if ref.namespace == "points" else f"{ref.namespace}.{ref.name}"
-        if key in out or ref.namespace in ("rules", "levels"):
+        namespace, name = ref.namespace, ref.name
+        # points.X explains itself through the answer to X; rules and levels are not shown.
+        key = (namespace == "scores", name)
+        if key in out or namespace in ("rules", "levels"):
             continue
-        if ref.namespace in ("answers", "points"):
-            question = questionnaire.questions[ref.name]
-            value = answers.get(ref.name)
+        if namespace in ("answers", "points"):
+            question = questionnaire.questions[name]
+            value = answers.data.get(name)
             shown = display_value(question, value) if value is not None else "not answered"
             out[key] = Why(question.label, shown, question.short_label)
-        elif ref.namespace == "scores" and ref.name in scores:
-            score = score_by_id[ref.name]
-            rounded = round_half_up(scores[ref.name], score.decimals)
+        elif namespace == "scores" and name in scores:
+            score = _prepared(questionnaire).score_by_id[name]
+            rounded = round_half_up(scores[name], score.decimals)
             out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
     return tuple(out.values())
 

@@ -60,11 +60,10 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
 
 
 def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
-    """Make everything the app needs once: level views, guidance HTML, score bars, pre-rendered HTML."""
+    """Make everything the app needs once: level views, guidance HTML, pre-rendered HTML."""
     from assessment.web import guidance
     from assessment.web import levels
     from assessment.web import prerender
-    from assessment.web import results
 
     views, numbers = levels.build(app, questionnaire)
     return AppState(
@@ -72,7 +71,6 @@ def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
         levels=views,
         emergency_numbers=numbers,
         guidance_html=guidance.render_pages(questionnaire),
-        score_bands={score.id: results.band_views(score) for score in questionnaire.scores},
         prerender=prerender.build(app, questionnaire),
     )
 

@@ -64,14 +64,17 @@ def shown_questions(section: Section, path: VisiblePath) -> tuple[Question, ...]
     return tuple(q for q in section.questions if q.id in visible or reads_same_page(q, section))
 
 
-def require_complete(questionnaire: Questionnaire, answers: Answers) -> Response | None:
+def require_complete(
+    questionnaire: Questionnaire, answers: Answers, path: VisiblePath | None = None
+) -> Response | None:
     """Redirect to where the person must go first, or return None when every required answer is in."""
     if not answers:
         # The expiry message (flashed while loading) already explains an empty start.
         if not (getattr(session, "expired", False) or g.get("_gutcheck_expired_noted")):
             flash(NO_ANSWERS_MESSAGE, "info")
         return redirect(url_for("questionnaire.start"))
-    missing = visible_path(questionnaire, answers).first_missing(answers)
+    # An assessment's path is the same one: the results page passes it rather than work it out twice.
+    missing = (path if path is not None else visible_path(questionnaire, answers)).first_missing(answers)
     if missing is not None:
         flash(MISSING_MESSAGE, "info")
         return redirect(section_url(missing))

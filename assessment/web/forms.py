@@ -28,6 +28,7 @@ from assessment.domain import AnswerValue
 from assessment.domain import Question
 from assessment.domain import QuestionType
 from assessment.domain import Section
+from assessment.domain.answers import plain
 
 # Form attributes are prefixed so that a question id such as `data`, `meta` or `process` can never
 # shadow a WTForms attribute; the HTML name (what the browser posts) is the bare question id.
@@ -143,7 +144,7 @@ def form_value(value: AnswerValue) -> str | list[str]:
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value != value.to_integral_value() else str(int(value))
+        return plain(value)
     return str(value)
 
 

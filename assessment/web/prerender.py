@@ -10,8 +10,9 @@ Each part has a slow way that gives the same result, and tests compare the two
   through the same templates, with a marker for each value that changes (SHELL_HOLES); a GET without
   messages or errors joins the pieces. Each is rendered for two different requests and kept only when
   both agree, so a template that used the request, or anything random, keeps the slow way.
-- **Results parts.** Guidance cards and score charts, rendered once through the results macros with
-  markers for the "why" values and a score's value and marker.
+- **Results pages.** results.html rendered once per variant (PageKey) with a marker for each list
+  and value; guidance cards, "why" lines, alarm items, charts and table rows once through the
+  results macros with markers for the person's values.
 - **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
   as it is; only the others go through the parser.
 
@@ -21,13 +22,14 @@ questionnaire's own text is kept in memory, never anything about a person.
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import json
 import unicodedata
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
@@ -41,6 +43,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from markupsafe import escape
 
+from assessment.domain import ACT_SOON
 from assessment.domain import Answers
 from assessment.domain import AnswerValue
 from assessment.domain import FiredRule
@@ -52,7 +55,6 @@ from assessment.domain import parse_answers
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
-from assessment.domain.model import Score
 from assessment.web import flow
 from assessment.web import forms
 from assessment.web.question_html import Layout
@@ -160,6 +162,12 @@ class Prerender:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         return self._results.get(lambda: _build_results_parts(app))
 
+    def results_page(self, page: Mapping[str, Any]) -> str | None:
+        """Return the results page joined from pre-rendered pieces, or None when it must be rendered."""
+        parts = self.results_parts()
+        # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
+        return None if parts is None or get_flashed_messages() else parts.page(page)
+
     @property
     def results_built(self) -> bool:
         """Say whether the results parts were made."""
@@ -263,63 +271,114 @@ def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces]:
     return shells
 
 
-@dataclass(frozen=True, slots=True)
-class _ChartResult:
-    """What score_chart reads of a result, with markers for the person's value."""
-
-    score: Score
-    display: str
-    band_label: str
+PageKey = tuple[Urgency, bool, int, bool, bool, bool]
+"""A results page's variant: level, banner, cards held back (0, 1, more), other cards, alarm list,
+answers restored from an earlier day."""
 
 
-@dataclass(frozen=True, slots=True)
-class _ChartView:
-    """What score_chart reads of a view, with a marker for the bar's marker position."""
-
-    result: _ChartResult
-    bands: tuple[Any, ...]
-    marker: str
-    label: str
-    maximum_text: str
+def _page_key(page: Mapping[str, Any]) -> PageKey:
+    """Return the variant of a results page, from the context results.html is rendered with."""
+    held, alarms = page["held_back"], page["alarms"]
+    return (
+        page["level"],
+        bool(page["banner"]),
+        held if held in (0, 1) else 2,
+        bool(page["cards"]),
+        bool(alarms and alarms.features),
+        page["dates"].restored,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ResultsParts:
-    """The pre-rendered cards, "why" lines and charts, and how to fill them."""
+    """The pre-rendered results pages, cards, "why" lines, alarm items, charts and table rows."""
 
-    cards: dict[tuple[str, Urgency, str, bool], Pieces]
-    why_list: Pieces
+    pages: dict[PageKey, Pieces]
+    cards: dict[tuple[str, Urgency, str, bool], Pieces]  # with its "why" list's items as a hole
     why_items: dict[str, Pieces]
-    charts: dict[tuple[str, int], Pieces]
+    alarm_item: Pieces
+    scores: dict[tuple[str, int], tuple[Pieces, Pieces]]  # chart and table row, by score and band
 
-    def card(self, fired: FiredRule) -> Markup:
+    def page(self, page: Mapping[str, Any]) -> str | None:
+        """Return the page for results.html's context, or None when no variant was pre-rendered."""
+        pieces = self.pages.get(_page_key(page))
+        if pieces is None:
+            return None
+        dates, alarms = page["dates"], page["alarms"]
+        features = alarms.features if alarms else ()
+        values = [{"display": escape(v.display), "marker": escape(v.marker)} for v in page["scores"]]
+        scores = [self.scores[(v.score.id, v.band)] for v in page["scores"]]
+        return pieces.fill(
+            {
+                "dates": escape(dates.text),
+                "answered_on": escape(dates.answered_on) if dates.restored else "",
+                "alarms": "".join(
+                    self.alarm_item.fill({"label": escape(f.label), "answer": escape(f.answer)})
+                    for f in features
+                ),
+                "banner": "".join(self.card(fired) for fired in page["banner"]),
+                "held_back": str(page["held_back"]),
+                "cards": "".join(self.card(fired) for fired in page["cards"]),
+                "charts": "".join(chart.fill(v) for (chart, _), v in zip(scores, values, strict=True)),
+                "rows": "".join(row.fill(v) for (_, row), v in zip(scores, values, strict=True)),
+            }
+        )
+
+    def card(self, fired: FiredRule) -> str:
         """Return a fired rule's card, with its "why" lines filled in."""
         why = fired.why
         pieces = self.cards[(fired.id, fired.urgency, fired.message, bool(why))]
         if not why:
-            return Markup(pieces.fill({}))
-        items = "".join(self.why_items[item.label].fill({"value": escape(item.value)}) for item in why)
-        return Markup(pieces.fill({"why": self.why_list.fill({"items": items})}))
-
-    def chart(self, view: Any) -> Markup:
-        """Return a score's chart (a results.ScoreView), with its value and marker filled in."""
-        current = next((band.index for band in view.bands if band.current), -1)
-        pieces = self.charts[(view.result.score.id, current)]
-        return Markup(pieces.fill({"display": escape(view.result.display), "marker": escape(view.marker)}))
+            return pieces.fill({})
+        items = "".join([self.why_items[item.label].fill({"value": escape(item.value)}) for item in why])
+        return pieces.fill({"items": items})
 
 
 def _build_results_parts(app: Flask) -> ResultsParts:
-    """Render every card variant, "why" line and chart through the macros, with markers."""
+    """Render every page variant, card, "why" line, alarm item and chart, with markers."""
     questionnaire = state(app).questionnaire
     module: Any = app.jinja_env.get_template("results/_parts.html").module
     mark = Markers()
     with app.app_context(), app.test_request_context("/results"):
         cards = _cards(questionnaire, module, mark)
-        why_list = mark.cut(module.why_list((), items_html=mark("items")), ["items"])
         labels = {q.label for q in questionnaire.questions.values()} | {s.label for s in questionnaire.scores}
         why_items = {label: mark.cut(module.why_item(label, mark("value")), ["value"]) for label in labels}
-        charts = _charts(questionnaire, module, mark)
-    return ResultsParts(cards, why_list, why_items, charts)
+        feature = SimpleNamespace(label=mark("label"), answer=mark("answer"))
+        alarm_item = mark.cut(module.alarm_item(feature), ["label", "answer"])
+        scores = _scores(questionnaire, module, mark)
+        pages = {
+            _page_key(page): mark.cut(render_template("results/results.html", **page))
+            for page in _pages(questionnaire, mark)
+        }
+    return ResultsParts(pages, cards, why_items, alarm_item, scores)
+
+
+def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:
+    """The context of every results page variant, each list one item whose HTML is a marker."""
+    from assessment.web.results import title_of
+
+    pages = []
+    for level, held, cards, alarmed, restored in itertools.product(Urgency, (0, 1, 2), *[(False, True)] * 3):
+        acts_soon = level in ACT_SOON
+        if (held and not acts_soon) or (alarmed and acts_soon):
+            continue  # never shown: cards are held back only behind a banner, alarms listed without one
+        dates = SimpleNamespace(text=mark("dates"), restored=restored, answered_on=mark("answered_on"))
+        page = {
+            "level": level,
+            "acts_soon": acts_soon,
+            "alarms": SimpleNamespace(features=[None]) if alarmed else None,
+            "banner": [None] if acts_soon else [],
+            "held_back": mark("held_back") if held == 2 else held,
+            "cards": [None] if cards else [],
+            "scores": [None] if questionnaire.scores else [],
+            "pages": questionnaire.guidance,
+            "title_of": title_of,
+            "dates": dates,
+            "meta": questionnaire.meta,
+        }
+        holes = ("alarms", "banner", "cards", "charts", "rows")
+        pages.append(page | {f"{hole}_html": [mark(hole)] for hole in holes})
+    return pages
 
 
 def _cards(
@@ -336,32 +395,26 @@ def _cards(
             fired = FiredRule(rule, urgency, message)
             title = title_of(fired)
             for with_why in (False, True):
-                why = mark("why") if with_why else Markup("")
+                why = module.why_list((), items_html=mark("items")) if with_why else Markup("")
                 html = module.rule_card(fired, title, questionnaire.guidance, heading_level=3, why=why)
-                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["why"] if with_why else [])
+                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["items"] if with_why else [])
     return cards
 
 
-def _charts(questionnaire: Questionnaire, module: Any, mark: Markers) -> dict[tuple[str, int], Pieces]:
-    """One chart per score and band (or none) the value fell in."""
-    from assessment.web.results import band_views
-    from assessment.web.results import plain
+def _scores(
+    questionnaire: Questionnaire, module: Any, mark: Markers
+) -> dict[tuple[str, int], tuple[Pieces, Pieces]]:
+    """One chart and one table row per score and band (or none) the value fell in."""
+    from assessment.web.results import ScoreView
 
-    charts: dict[tuple[str, int], Pieces] = {}
+    found: dict[tuple[str, int], tuple[Pieces, Pieces]] = {}
     for score in questionnaire.scores:
+        holes = ["display", "marker"] if score.show_value else []
         for index in range(-1, len(score.bands)):
-            bands = tuple(dataclasses.replace(b, current=b.index == index) for b in band_views(score))
-            band_label = score.bands[index].label if index >= 0 else ""
-            view = _ChartView(
-                _ChartResult(score, mark("display"), band_label),
-                bands,
-                mark("marker"),
-                score.label,
-                plain(score.maximum),
-            )
-            holes = ["display", "marker"] if score.show_value else []
-            charts[(score.id, index)] = mark.cut(module.score_chart(view), holes)
-    return charts
+            view = ScoreView(score, index, mark("display"), mark("marker"))
+            chart = mark.cut(module.score_chart(view), holes)
+            found[(score.id, index)] = (chart, mark.cut(module.score_row(view), holes[:1]))
+    return found
 
 
 def _answer_checks(questionnaire: Questionnaire) -> dict[str, tuple[int, Check]]:

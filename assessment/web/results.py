@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Blueprint
 from flask import render_template
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from assessment.domain import ACT_SOON
@@ -16,7 +13,10 @@ from assessment.domain import FiredRule
 from assessment.domain import ScoreResult
 from assessment.domain import alarm_report
 from assessment.domain import assess
+from assessment.domain.answers import plain
 from assessment.domain.model import Score
+from assessment.domain.scoring import BarSegment
+from assessment.domain.scoring import bar_segments
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.state import state
@@ -25,40 +25,38 @@ bp = Blueprint("results", __name__)
 
 
 @dataclass(frozen=True, slots=True)
-class BandView:
-    """One band of a score's bar: where it starts and how wide it is, in percent of the range."""
-
-    label: str
-    low: str
-    high: str
-    x: str
-    width: str
-    index: int
-    current: bool
-
-
-@dataclass(frozen=True, slots=True)
 class ScoreView:
-    """A score as the chart and the table show it."""
+    """A score as the chart and the table show it: its value's band (-1: none), value and marker."""
 
-    result: ScoreResult
-    bands: tuple[BandView, ...]
+    score: Score
+    band: int
+    display: str
     marker: str
 
     @property
     def label(self) -> str:
         """Return the score's label."""
-        return self.result.score.label
+        return self.score.label
+
+    @property
+    def band_label(self) -> str:
+        """Return the label of the band the value fell in, or an empty text."""
+        return self.score.bands[self.band].label if self.band >= 0 else ""
+
+    @property
+    def bands(self) -> tuple[BarSegment, ...]:
+        """Return the score's bands on a 0-100 scale, the value's marked current."""
+        return bar_segments(self.score, self.band)
 
     @property
     def maximum_text(self) -> str:
         """Return the top of the score's range as text."""
-        return plain(self.result.score.maximum)
+        return plain(self.score.maximum)
 
     @property
     def range_text(self) -> str:
         """Return the score's range as text, like '0 to 10'."""
-        return f"{plain(self.result.score.minimum)} to {plain(self.result.score.maximum)}"
+        return f"{plain(self.score.minimum)} to {plain(self.score.maximum)}"
 
 
 @bp.get("/results")
@@ -66,41 +64,31 @@ def results() -> Response | str:
     """Show the assessment of the stored answers; redirect when required answers are missing."""
     questionnaire = state().questionnaire
     answers = answers_store.load_answers()
-    blocked = flow.require_complete(questionnaire, answers)
+    assessment = assess(questionnaire, answers)
+    blocked = flow.require_complete(questionnaire, answers, assessment.path)
     if blocked is not None:
         return blocked
-    assessment = assess(questionnaire, answers)
     # The banner names the highest level among the cards shown, so no card asks for a shorter wait.
     level = assessment.urgency
-    banner = [r for r in assessment.shown_rules if level in ACT_SOON and r.urgency is level]
-    cards = [r for r in assessment.shown_rules if r not in banner]
-    bands = state().score_bands
-    scores = [_score_view(result, bands[result.id]) for result in assessment.scores]
-    parts = state().prerender.results_parts()
-    filled: dict[str, list[Markup]] = {}
-    if parts is not None:
-        filled = {
-            "banner_html": [parts.card(fired) for fired in banner],
-            "cards_html": [parts.card(fired) for fired in cards],
-            "charts_html": [parts.chart(view) for view in scores],
-        }
-    return render_template(
-        "results/results.html",
-        assessment=assessment,
-        level=level,
-        acts_soon=level in ACT_SOON,
-        alarms=alarm_report(assessment),
-        banner=banner,
-        cards=cards,
-        held_back=assessment.held_back_rules,
-        scores=scores,
-        pages=questionnaire.guidance,
-        title_of=title_of,
+    acts_soon = level in ACT_SOON
+    banner = [r for r in assessment.shown_rules if acts_soon and r.urgency is level]
+    page = {
+        "level": level,
+        "acts_soon": acts_soon,
+        # The alarm list shows only when nothing asks to act soon.
+        "alarms": None if acts_soon else alarm_report(assessment),
+        "banner": banner,
+        "cards": [r for r in assessment.shown_rules if r not in banner],
+        "held_back": len(assessment.held_back_rules),
+        "scores": [_score_view(result) for result in assessment.scores],
+        "pages": questionnaire.guidance,
+        "title_of": title_of,
         # When the answers were given (and restored): templates/results/_answers_date.html.
-        dates=answers_store.answer_dates(),
-        recall=questionnaire.meta.recall,
-        **filled,
-    )
+        "dates": answers_store.answer_dates(),
+        "meta": questionnaire.meta,
+    }
+    joined = state().prerender.results_page(page)
+    return joined if joined is not None else render_template("results/results.html", **page)
 
 
 def title_of(fired: FiredRule) -> str:
@@ -111,51 +99,6 @@ def title_of(fired: FiredRule) -> str:
     return page.title if page else "Guidance"
 
 
-def _score_view(result: ScoreResult, bands: tuple[BandView, ...]) -> ScoreView:
-    """Place the person's value on the score's bar and mark the band it fell in."""
-    score = result.score
-    span = score.maximum - score.minimum
-    index = next((i for i, band in enumerate(score.bands) if result.band is band), -1)
-    if index >= 0:
-        bands = (*bands[:index], dataclasses.replace(bands[index], current=True), *bands[index + 1 :])
-    marker = _percent(result.value - score.minimum, span)
-    return ScoreView(result, bands, _fmt(min(max(marker, Decimal(0)), Decimal(100))))
-
-
-def band_views(score: Score) -> tuple[BandView, ...]:
-    """Return a score's bands on a 0-100 scale, none marked current."""
-    span = score.maximum - score.minimum
-    bands = []
-    for index, band in enumerate(score.bands):
-        start = _percent(band.minimum - score.minimum, span)
-        # Bands meet at the next step of the score's precision (2.9 then 3.0), so stretch each one
-        # to the next band's start to leave no visual gap.
-        following = score.bands[index + 1].minimum if index + 1 < len(score.bands) else score.maximum
-        end = _percent(following - score.minimum, span)
-        bands.append(
-            BandView(
-                label=band.label,
-                low=plain(band.minimum),
-                high=plain(band.maximum),
-                x=_fmt(start),
-                width=_fmt(max(end - start, Decimal(0))),
-                index=index,
-                current=False,
-            )
-        )
-    return tuple(bands)
-
-
-def _percent(part: Decimal, whole: Decimal) -> Decimal:
-    return part * 100 / whole if whole else Decimal(0)
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def plain(number: Decimal) -> str:
-    """Write a number without trailing zeros: 10, 2.5."""
-    if number == number.to_integral_value():
-        return str(int(number))
-    return str(number.normalize())
+def _score_view(result: ScoreResult) -> ScoreView:
+    """Place the person's value on the score's bar and find the band it fell in."""
+    return ScoreView(result.score, result.band_index, result.display, result.bar_marker)

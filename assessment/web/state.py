@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from assessment.web.levels import EmergencyNumber
     from assessment.web.levels import LevelView
     from assessment.web.prerender import Prerender
-    from assessment.web.results import BandView
 
 KEY = "gutcheck"
 T = TypeVar("T")
@@ -65,7 +64,6 @@ class AppState:
     levels: Mapping[Urgency, LevelView]
     emergency_numbers: tuple[EmergencyNumber, ...]
     guidance_html: Mapping[str, Markup]
-    score_bands: Mapping[str, tuple[BandView, ...]]  # each score's bar, none marked current
     prerender: Prerender
     # Made at first use: costly, and not every process needs them.
     lengths: Once[LengthRange] = field(default_factory=Once)

@@ -30,6 +30,7 @@ from assessment.domain.expressions import Expression
 from assessment.domain.expressions import Record
 from assessment.domain.scoring import _answer_record
 from assessment.domain.scoring import _points
+from assessment.domain.scoring import _prepared
 from assessment.domain.scoring import explain
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
@@ -144,6 +145,31 @@ def check_plan(q: Questionnaire, answers: Mapping[str, Any]) -> None:
     assert {s.id: s.raw for s in result.scores} == expected["scores"]
     fired = sorted(expected["fired"], key=lambda f: f[1].rank)
     assert [(r.id, r.urgency, r.message, r.why) for r in result.rules] == fired
+    check_why(q, answers)
+
+
+def check_why(q: Questionnaire, answers: Mapping[str, Any]) -> None:
+    """Each generated "why" gives what walking its condition's parts gives, for every condition
+    and variant that holds (not only the variant that was used)."""
+    result = assess(q, answers)
+    if not result.rules or result.rules[0].context is None:
+        return
+    context = result.rules[0].context
+    env = context.env()
+    levels = tuple(env["levels"].values[u.value] for u in Urgency)
+    values = (context.values, context.points, context.raws, context.held, levels)
+    for number, rule in enumerate(q.rules):
+        for slot, expr in enumerate((rule.when, *(v.when for v in rule.variants))):
+            generated = _prepared(q).plan.why[number][slot]
+            if generated is not None and expr.matches(env):
+                assert generated(*values) == expr.reads_that_held(env), (rule.id, slot)
+
+
+def test_every_why_of_the_real_questionnaire_is_generated() -> None:
+    """No rule of ours falls back to walking its tree for "why you see this"."""
+    plan = _prepared(REAL).plan
+    assert len(plan.why) == len(REAL.rules)
+    assert all(generated is not None for slots in plan.why for generated in slots)
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
