@@ -180,7 +180,7 @@ PAGES_FALLBACK: list[Row] = [
 
 
 def pages_rows(quick: bool) -> list[Row]:
-    r = pages_bench.bench_pages(seconds=5 if quick else 10)
+    r = pages_bench.bench_pages(seconds=5 if quick else 8, rounds=1 if quick else 2)
     measured = (
         f"{r['ratio']:.2f}x, p99 {r['app_p99_ms']:.0f} ms"
         f" ({r['app_rps']:,.0f} vs {r['plain_rps']:,.0f} req/s, {r['bytes']:,} B"

@@ -34,8 +34,8 @@ def test_gunicorn_hook_prepares_the_renderer_and_freezes_the_heap(app: Flask) ->
     assert state(app).pdf_renderer.peek() is warmed
 
 
-def test_gunicorn_hook_accepts_a_wsgi_wrapper_around_the_app(app: Flask) -> None:
-    """A middleware-wrapped app (as the benchmarks serve) still boots: frozen, nothing to warm."""
+def test_gunicorn_hook_finds_the_app_inside_wsgi_middleware(app: Flask) -> None:
+    """A middleware-wrapped app (as the benchmarks serve) is warmed and frozen all the same."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
@@ -43,8 +43,29 @@ def test_gunicorn_hook_accepts_a_wsgi_wrapper_around_the_app(app: Flask) -> None
     try:
         hooks["post_worker_init"](SimpleNamespace(wsgi=DispatcherMiddleware(app)))
         assert gc.get_freeze_count() > 0
+        assert state(app).pdf_renderer.peek() is not None
     finally:
         gc.unfreeze()
+
+
+def test_a_started_worker_has_its_pages_made_before_the_first_request(app: Flask) -> None:
+    """Section page shells, results pages and the start page's lengths are made at start-up, so
+    none of a fresh (or recycled) worker's first requests waits for them."""
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    prerender = state(app).prerender
+    assert not prerender.shells and not prerender.results_built
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](SimpleNamespace(wsgi=app))
+    finally:
+        gc.unfreeze()
+    assert prerender.shells, "no section page shell was made"
+    assert prerender.results_built, "the results pages were not made"
+    assert state(app).lengths.peek() is not None
+    shells = dict(prerender.shells)
+    page = app.test_client().get("/")
+    assert page.status_code == 200
+    assert prerender.shells == shells  # used as made, not made again
 
 
 def test_the_master_hook_makes_the_renderer_before_fork_and_a_fork_can_use_it(app: Flask) -> None:
