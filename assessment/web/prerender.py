@@ -14,7 +14,8 @@ Each part has a slow way that gives the same result, and tests compare the two
   and value; guidance cards, "why" lines, alarm items, charts and table rows once through the
   results macros with markers for the person's values.
 - **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
-  as it is; only the others go through the parser.
+  as it is; only the others go through the parser (the checks live beside the parser, in
+  domain/stored_answers.py; this switch picks them or the parser alone).
 
 Questions themselves are always rendered from their pre-rendered markup (question_html.py). Only the
 questionnaire's own text is kept in memory, never anything about a person.
@@ -24,11 +25,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import unicodedata
-from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,16 +43,14 @@ from markupsafe import escape
 
 from assessment.domain import ACT_SOON
 from assessment.domain import Answers
-from assessment.domain import AnswerValue
 from assessment.domain import FiredRule
-from assessment.domain import Question
 from assessment.domain import Questionnaire
-from assessment.domain import QuestionType
 from assessment.domain import Urgency
-from assessment.domain import parse_answers
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
+from assessment.domain.stored_answers import StoredAnswerCheck
+from assessment.domain.stored_answers import parse_stored
 from assessment.web import flow
 from assessment.web import forms
 from assessment.web.question_html import Layout
@@ -69,13 +65,9 @@ from assessment.web.state import state
 
 SHELL_HOLES = ("step", "steps", "back_url", "back_text", "action", "csrf_input", "questions")
 _SHELL_REQUESTS = (("http://localhost/", "/q/"), ("http://shell-check.invalid/", "/"))
-_MAX_DIGITS = 999_999  # the parser reads at most six digits
 
 ShellKey = tuple[str, bool, bool]
 """A section page's variant: section id, returning to the review page, with data-known."""
-
-Check = Callable[[object], AnswerValue | None]
-"""Return a stored value when it is exactly what the parser would return for it, else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +105,7 @@ class Prerender:
         self._urls: dict[tuple[Any, ...], Any] = {}
         self._shells: Once[dict[ShellKey, Pieces]] = Once()
         self._results: Once[ResultsParts] = Once()
-        self._checks: Once[dict[str, tuple[int, Check]]] = Once()
+        self._checks: Once[StoredAnswerCheck] = Once()
 
     def url(self, endpoint: str, **values: Any) -> str:
         """Return url_for(endpoint, **values), built once per process when no request changes it."""
@@ -180,7 +172,7 @@ class Prerender:
         with app.test_request_context("/"):
             self._shells.get(lambda: _build_shells(app, self))
             self._results.get(lambda: _build_results_parts(app))
-            self._checks.get(lambda: _answer_checks(state(app).questionnaire))
+            self._checks.get(lambda: StoredAnswerCheck(state(app).questionnaire))
 
     @property
     def results_built(self) -> bool:
@@ -188,39 +180,10 @@ class Prerender:
         return self._results.peek() is not None
 
     def stored_answers(self, questionnaire: Questionnaire, data: Mapping[str, object]) -> Answers:
-        """Re-check stored answers as if they had just been posted: what `parse_answers` gives.
-
-        Values already in the parser's own form are taken as they are; only the others are parsed.
-        """
+        """Re-check stored answers as if they had just been posted: what `parse_answers` gives."""
         if not self.enabled:
-            raw = {
-                k: list(v) if isinstance(v, list) else [v]
-                for k, v in data.items()
-                if k in questionnaire.questions
-            }
-            return parse_answers(questionnaire, raw).answers
-        checks = self._checks.get(lambda: _answer_checks(questionnaire))
-        checked: dict[str, AnswerValue] = {}
-        raw = {}
-        last, in_order = -1, True
-        for qid, value in data.items():
-            known = checks.get(qid)
-            if known is None:
-                continue  # not a question (any more): the parser drops it too
-            position, check = known
-            in_order = in_order and position > last
-            last = position
-            ready = check(value)
-            if ready is not None:
-                checked[qid] = ready
-            else:
-                raw[qid] = list(value) if isinstance(value, list) else [value]
-        if raw:
-            checked.update(parse_answers(questionnaire, raw, only=list(raw)).answers)
-            in_order = False
-        if not in_order:  # the questionnaire's order, as parse_answers gives them
-            checked = {qid: checked[qid] for qid in sorted(checked, key=lambda qid: checks[qid][0])}
-        return Answers(checked)
+            return parse_stored(questionnaire, data)
+        return self._checks.get(lambda: StoredAnswerCheck(questionnaire))(data)
 
 
 def page_links(about_slug: str | None) -> PageLinks:
@@ -429,89 +392,6 @@ def _scores(
             chart = mark.cut(module.score_chart(view), holes)
             found[(score.id, index)] = (chart, mark.cut(module.score_row(view), holes[:1]))
     return found
-
-
-def _answer_checks(questionnaire: Questionnaire) -> dict[str, tuple[int, Check]]:
-    """Return each question's position and check."""
-    questions = questionnaire.questions.values()
-    return {q.id: (position, _check_for(q)) for position, q in enumerate(questions)}
-
-
-def _check_for(question: Question) -> Check:
-    """Return the check of one question: it accepts only values the parser would return unchanged."""
-    kind = question.type
-    if kind in (QuestionType.SCALE, QuestionType.INTEGER):
-        return _whole_check(question)
-    if kind is QuestionType.NUMBER:
-        whole = _whole_check(question)
-
-        def number(value: object) -> Decimal | None:
-            found = whole(value)  # a fraction (a JSON float) goes to the parser
-            return Decimal(found) if found is not None else None
-
-        return number
-    if kind is QuestionType.MULTI:
-        return _multi_check(question)
-    if kind is QuestionType.TEXT:
-        return _text_check(question)
-    # A blank value is no answer to the parser: it never passes a check.
-    order = {opt.value for opt in question.options if opt.value.strip()}
-
-    def choice(value: object) -> str | None:
-        return value if type(value) is str and value in order else None
-
-    return choice
-
-
-def _whole_check(question: Question) -> Callable[[object], int | None]:
-    """A JSON int (not bool) of at most six digits, in range: what `_parse_integer` gives."""
-    lo, hi = question.minimum, question.maximum
-
-    def whole(value: object) -> int | None:
-        if type(value) is not int or not 0 <= value <= _MAX_DIGITS:
-            return None
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            return None
-        return value
-
-    return whole
-
-
-def _multi_check(question: Question) -> Check:
-    """Known options, each once, in the questionnaire's order; an exclusive one alone."""
-    order = {opt.value: index for index, opt in enumerate(question.options) if opt.value.strip()}
-    exclusive = frozenset(question.exclusive)
-
-    def multi(value: object) -> tuple[str, ...] | None:
-        if type(value) is not list or not value:
-            return None
-        last = -1
-        for item in value:
-            position = order.get(item) if type(item) is str else None
-            if position is None or position <= last:
-                return None
-            last = position
-        if len(value) > 1 and not exclusive.isdisjoint(value):
-            return None
-        return tuple(value)
-
-    return multi
-
-
-def _text_check(question: Question) -> Check:
-    """Text that `clean_text` would leave as it is: printable (no control, format, private or
-    unassigned characters; newlines and tabs only in a text area), NFC, trimmed."""
-    limit, multiline = question.max_length, question.multiline
-
-    def text(value: object) -> str | None:
-        if type(value) is not str or not 0 < len(value) <= limit or value != value.strip():
-            return None
-        shown = value.replace("\n", "").replace("\t", "") if multiline else value
-        if not shown.isprintable() or not unicodedata.is_normalized("NFC", value):
-            return None
-        return value
-
-    return text
 
 
 def build(app: Flask, questionnaire: Questionnaire) -> Prerender:
