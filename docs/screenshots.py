@@ -13,21 +13,14 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.app_server import gunicorn
+from tests.browser.browser_flow import CHROMIUM
+from tests.browser.browser_flow import CHROMIUM_ARGS
 from tests.browser.browser_flow import complete_flow
 from tests.browser.browser_flow import download_pdf
 from tests.browser.browser_flow import load_case
 from tests.browser.browser_flow import start
 
 OUT = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -35,7 +28,7 @@ def main() -> None:
     """Capture the pages a person sees on a phone-sized screen, and page 1 of a summary."""
     OUT.mkdir(exist_ok=True)
     with gunicorn(workers=1) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport=PHONE).new_page()
         page.goto(server.base_url + "/")
         page.screenshot(path=str(OUT / "start.png"), full_page=True)

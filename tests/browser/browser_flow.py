@@ -26,6 +26,19 @@ from assessment.domain import load_questionnaire
 from tests.app_server import as_form_values as as_strings
 from tests.casefiles import load_case as read_case
 
+# The Debian package's browser, headless, with nothing running in the background (shared with
+# docs/screenshots.py).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"
 QUESTIONS = ROOT / "questions.yaml"
