@@ -1,11 +1,12 @@
-"""Start-up for gunicorn: make the PDF renderer before fork, then freeze start-up objects.
+"""Start-up for gunicorn: make the PDF renderer and the pages before fork, then freeze start-up objects.
 
 With ``preload_app`` (gunicorn.conf.py) the master loads the app and calls ``prepare_master``
 before it forks any worker: the renderer (WeasyPrint imported, stylesheet parsed, fonts loaded)
-is made once, one small render warms its caches, and everything alive is frozen out of the
-garbage collector's scans. Each worker is then a fork that is ready at once. ``prepare_worker``
-runs in each worker: it makes the renderer when the master did not (no preload) and freezes what
-the worker added. Both first limit glibc's malloc to one arena (``one_malloc_arena``).
+is made once, one small render warms its caches, the pre-rendered pages and compiled templates
+are made (``warm_pages``), and everything alive is frozen out of the garbage collector's scans.
+Each worker is then a fork that is ready at once. ``prepare_worker`` runs in each worker: it
+makes what the master did not (no preload) and freezes what the worker added. Both first limit
+glibc's malloc to one arena (``one_malloc_arena``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def one_malloc_arena() -> bool:
 
 
 def prepare_master(app: object) -> None:
-    """Make the renderer, render once to warm it, and freeze the heap; in the master, before fork.
+    """Make the renderer (one warm-up render) and the pages, and freeze the heap; in the master.
 
     Nothing here may leave a render running: a forked worker would inherit its locks but not its
     thread. The warm-up render's thread has ended when render() returns its result.
@@ -66,7 +67,7 @@ def prepare_master(app: object) -> None:
 
 
 def prepare_worker(app: object) -> None:
-    """Build the PDF renderer now (if the master did not) and freeze what is alive.
+    """Build the PDF renderer and the pages now (if the master did not) and freeze what is alive.
 
     Making the renderer here imports WeasyPrint, parses the stylesheet and loads the fonts, so the
     first summary a person downloads is as fast as the rest. Everything alive at this point (the
