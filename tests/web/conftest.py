@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 from assessment import create_app
+from assessment.config import ROOT
 from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from tests.conftest import MINI
@@ -54,6 +55,15 @@ def make_app(**overrides: Any) -> Flask:
     }
     config.update(overrides)
     return create_app(config)
+
+
+@pytest.fixture(scope="module")
+def real_app() -> Flask:
+    """The app on the shipped questionnaire and guidance, made once per module (its PDF renderer is
+    slow to make)."""
+    return make_app(
+        QUESTIONS_PATH=str(ROOT / "questions.yaml"), GUIDANCE_DIR=str(ROOT / "templates" / "guidance")
+    )
 
 
 @pytest.fixture

@@ -26,20 +26,11 @@ from tests.conftest import ROOT
 from tests.web.conftest import Respondent
 from tests.web.conftest import csrf_token
 from tests.web.conftest import field_names
-from tests.web.conftest import make_app
 from tests.web.conftest import text
 
 P1: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "cases" / "p1_emma.yaml").read_text("utf-8"))["answers"]
 GIVEN = dt.date(2026, 6, 1)
 BOUNDARY = "gutcheck-dates-5c1e"
-
-
-@pytest.fixture(scope="module")
-def real_app() -> Flask:
-    """The app on the shipped questionnaire (made once: its PDF renderer is slow to make)."""
-    return make_app(
-        QUESTIONS_PATH=str(ROOT / "questions.yaml"), GUIDANCE_DIR=str(ROOT / "templates" / "guidance")
-    )
 
 
 @pytest.fixture

@@ -40,12 +40,6 @@ ODD_VALUES: list[Any] = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def real_app() -> Flask:
-    """The app on the bundled questionnaire (every question type, conditions across pages)."""
-    return create_app({"TESTING": True, "SECRET_KEY": SECRET})
-
-
 def _reference(app: Flask, data: dict[str, Any]) -> Answers:
     """What loading stored answers gave before the fast path: everything through parse_answers."""
     questionnaire = state(app).questionnaire

@@ -19,7 +19,6 @@ from flask.testing import FlaskClient
 from pypdf.generic import _files as pypdf_files
 
 from assessment import ConfigError
-from assessment.config import ROOT
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
 from assessment.domain import visible_path
@@ -42,14 +41,6 @@ from tests.web.test_portable import upload
 
 PROBLEM = "application/problem+json"
 CORPUS = hostile_files.corpus()
-
-
-@pytest.fixture(scope="module")
-def real_app() -> Flask:
-    """The app on the shipped questionnaire (the saved files name it)."""
-    return make_app(
-        QUESTIONS_PATH=str(ROOT / "questions.yaml"), GUIDANCE_DIR=str(ROOT / "templates" / "guidance")
-    )
 
 
 # Uploads with a budget

@@ -35,7 +35,6 @@ from assessment.web.state import state
 from tests.conftest import ROOT
 from tests.web.conftest import Respondent
 from tests.web.conftest import csrf_token
-from tests.web.conftest import make_app
 from tests.web.conftest import one_input
 from tests.web.conftest import summary_of
 from tests.web.conftest import text
@@ -44,14 +43,6 @@ P1: dict[str, Any] = yaml.safe_load((ROOT / "tests" / "cases" / "p1_emma.yaml").
     "answers"
 ]
 BOUNDARY = "gutcheck-upload-7d3f0b"
-
-
-@pytest.fixture(scope="module")
-def real_app() -> Flask:
-    """The app on the shipped questionnaire and guidance, made once (its PDF renderer is slow to make)."""
-    return make_app(
-        QUESTIONS_PATH=str(ROOT / "questions.yaml"), GUIDANCE_DIR=str(ROOT / "templates" / "guidance")
-    )
 
 
 @pytest.fixture
