@@ -13,12 +13,10 @@ from flask import Flask
 
 from assessment.config import DEFAULTS
 from assessment.config import ROOT
+from assessment.config import ConfigError
+from assessment.config import read_settings
 from assessment.domain import QuestionnaireError
 from assessment.domain import load_questionnaire
-
-
-class ConfigError(Exception):
-    """The app cannot start with this configuration; the message says what to do."""
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -35,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _ensure_secret_key(app)
+    read_settings(app.config)
     if app.config["ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
     # WeasyPrint and fontTools log at INFO/WARNING about fonts; nothing about a person, but noisy.

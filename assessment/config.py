@@ -1,8 +1,16 @@
-"""Configuration defaults; the environment (GUTCHECK_ prefix) and test overrides come on top."""
+"""Configuration defaults, and the settings that arrive as text read into values at start-up.
+
+The environment (GUTCHECK_ prefix) and test overrides come on top of the defaults; `read_settings`
+then turns every setting that may come as text into its value, or stops start-up with a message.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +58,68 @@ DEFAULTS: dict[str, object] = {
     # page through its templates, which tests compare with.
     "PRERENDER": True,
 }
+
+
+class ConfigError(Exception):
+    """The app cannot start with this configuration; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyNumber:
+    """One emergency number and the region it serves, such as 999 for the UK."""
+
+    region: str
+    number: str
+
+    @property
+    def tel(self) -> str:
+        """Return the tap-to-call link target."""
+        return f"tel:{self.number}"
+
+
+NUMBER = re.compile(r"\+?[0-9]{2,15}")
+
+
+def read_settings(config: MutableMapping[str, Any]) -> None:
+    """Read the settings that may come as text from the environment; a mistake stops start-up."""
+    config["TRUSTED_HOSTS"] = _comma_list(config.get("TRUSTED_HOSTS")) or None
+    config["SECRET_KEY_FALLBACKS"] = _comma_list(config.get("SECRET_KEY_FALLBACKS"))
+    config["PROXY_FIX"] = proxy_hops(config.get("PROXY_FIX"))
+    numbers = config["EMERGENCY_NUMBERS"]
+    if not isinstance(numbers, tuple):
+        config["EMERGENCY_NUMBERS"] = parse_numbers(str(numbers))
+
+
+def _comma_list(value: object) -> list[str]:
+    """A list of texts from a JSON list or from "a,b" (how an environment variable gives it)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (list, tuple)):
+        return [str(part) for part in value if part]
+    return []
+
+
+def proxy_hops(value: object) -> int:
+    """The number of trusted reverse proxies (GUTCHECK_PROXY_FIX): 0 or more."""
+    value = value or 0
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if type(value) is not int or value < 0:
+        msg = f"GUTCHECK_PROXY_FIX is the number of trusted proxies (0 or more), not {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def parse_numbers(text: str) -> tuple[EmergencyNumber, ...]:
+    """Read "UK 999, EU 112, US 911": comma-separated pairs, the number last in each."""
+    numbers = []
+    for part in (p.strip() for p in text.split(",")):
+        region, _, number = part.rpartition(" ")
+        if not part or not NUMBER.fullmatch(number):
+            message = (
+                f"GUTCHECK_EMERGENCY_NUMBERS: cannot read {part!r}; write region and number pairs "
+                'separated by commas, like "UK 999, EU 112, US 911"'
+            )
+            raise ConfigError(message)
+        numbers.append(EmergencyNumber(region.strip(), number))
+    return tuple(numbers)

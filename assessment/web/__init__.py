@@ -26,7 +26,6 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     app.session_interface = EncryptedSessionInterface()
     csrf.init_app(app)
     headers.init_app(app)
-    _trusted_hosts(app)
     _proxy_fix(app)
 
     from assessment.web import api
@@ -75,13 +74,6 @@ def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
     )
 
 
-def _trusted_hosts(app: Flask) -> None:
-    """Accept TRUSTED_HOSTS as a list or as "a.example,b.example" (an environment variable)."""
-    hosts = app.config.get("TRUSTED_HOSTS")
-    if isinstance(hosts, str):
-        app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()] or None
-
-
 def _proxy_fix(app: Flask) -> None:
     """Trust X-Forwarded-For/-Proto/-Host from PROXY_FIX proxies (GUTCHECK_PROXY_FIX; 0: from none).
 
@@ -89,15 +81,7 @@ def _proxy_fix(app: Flask) -> None:
     cookie Secure and ``__Host-`` and adds HSTS, and the client address is the real one. With 0 a
     client's own X-Forwarded-Proto changes nothing (gunicorn.conf.py trusts no forwarded header).
     """
-    from assessment import ConfigError
-
-    value = app.config.get("PROXY_FIX") or 0
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if type(value) is not int or value < 0:
-        msg = f"GUTCHECK_PROXY_FIX is the number of trusted proxies (0 or more), not {value!r}"
-        raise ConfigError(msg)
-    hops = value
+    hops = app.config["PROXY_FIX"]
     if hops:
         # No X-Forwarded-Port: the host the proxy passes on carries the browser's port, if any.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -143,9 +143,8 @@ class EncryptedSessionInterface(SessionInterface):
 
     def _keys(self, app: Flask) -> tuple[bytes, ...]:
         """Return the current key, then the keys of SECRET_KEY_FALLBACKS (made once per app)."""
-        return state(app).session_keys.get(
-            lambda: tuple(derive_key(secret) for secret in (app.secret_key or "", *fallback_keys(app)))
-        )
+        secrets = (app.secret_key or "", *app.config["SECRET_KEY_FALLBACKS"])
+        return state(app).session_keys.get(lambda: tuple(derive_key(secret) for secret in secrets))
 
     def _key(self, app: Flask) -> bytes:
         return self._keys(app)[0]
@@ -221,11 +220,3 @@ class EncryptedSessionInterface(SessionInterface):
             httponly=httponly,
             samesite=samesite,
         )
-
-
-def fallback_keys(app: Flask) -> list[str]:
-    """Return SECRET_KEY_FALLBACKS as a list: a JSON list or "old1,old2" from the environment."""
-    value = app.config.get("SECRET_KEY_FALLBACKS") or []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return [str(part) for part in value if part]

@@ -9,27 +9,12 @@ from flask import Flask
 from markupsafe import Markup
 from markupsafe import escape
 
-from assessment import ConfigError
+from assessment.config import EmergencyNumber
 from assessment.domain import Level
 from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 from assessment.domain.model import SourcePos
 from assessment.web.state import state
-
-NUMBER = re.compile(r"\+?[0-9]{2,15}")
-
-
-@dataclass(frozen=True, slots=True)
-class EmergencyNumber:
-    """One emergency number and the region it serves, such as 999 for the UK."""
-
-    region: str
-    number: str
-
-    @property
-    def tel(self) -> str:
-        """Return the tap-to-call link target."""
-        return f"tel:{self.number}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +29,11 @@ class LevelView:
     action_text: str
 
 
-def parse_numbers(text: str) -> tuple[EmergencyNumber, ...]:
-    """Read "UK 999, EU 112, US 911": comma-separated pairs, the number last in each."""
-    numbers = []
-    for part in (p.strip() for p in text.split(",")):
-        region, _, number = part.rpartition(" ")
-        if not part or not NUMBER.fullmatch(number):
-            message = (
-                f"GUTCHECK_EMERGENCY_NUMBERS: cannot read {part!r}; write region and number pairs "
-                'separated by commas, like "UK 999, EU 112, US 911"'
-            )
-            raise ConfigError(message)
-        numbers.append(EmergencyNumber(region.strip(), number))
-    return tuple(numbers)
-
-
 def build(
     app: Flask, questionnaire: Questionnaire
 ) -> tuple[dict[Urgency, LevelView], tuple[EmergencyNumber, ...]]:
-    """Read the numbers once (a mistake stops start-up), give templates the level views, return both."""
-    numbers = parse_numbers(str(app.config["EMERGENCY_NUMBERS"]))
+    """Give templates the level views and the numbers (read at start-up), and return both."""
+    numbers: tuple[EmergencyNumber, ...] = app.config["EMERGENCY_NUMBERS"]
     urgent_care = str(app.config["URGENT_CARE"])
     # A questionnaire without rules needs no levels; its pages still name one (information).
     blank = {u: Level(u, u.value.capitalize(), "", "", pos=SourcePos("", 0)) for u in Urgency}

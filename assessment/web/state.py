@@ -20,9 +20,9 @@ from assessment.domain import Questionnaire
 from assessment.domain import Urgency
 
 if TYPE_CHECKING:
+    from assessment.config import EmergencyNumber
     from assessment.domain.lengths import LengthRange
     from assessment.report import PdfRenderer
-    from assessment.web.levels import EmergencyNumber
     from assessment.web.levels import LevelView
     from assessment.web.prerender import Prerender
 
