@@ -11,13 +11,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from assessment.domain.answers import Answers
+from assessment.domain.answers import parse_answers
+from assessment.domain.answers import without_retired
+from assessment.domain.model import Questionnaire
+from assessment.domain.model import Section
+from assessment.domain.path import VisiblePath
 from assessment.domain.scoring import Assessment
+from assessment.domain.scoring import prune
+from assessment.domain.scoring import visible_path
 
 NOT_READABLE = (
     "We could not read this file. Choose the answers file (.json) or the summary PDF "
     "that you saved from this tool."
 )
 WRONG_SHAPE = "This file does not contain answers from this tool in a form we can read."
+NOT_VALID = "answer not valid"
+NO_SUCH_QUESTION = "no such question"
 
 
 class SavedFileError(Exception):
@@ -147,3 +157,43 @@ def _answered_at(document: dict[str, Any]) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What a saved file gives back: the answers kept, those left out, and those to give again."""
+
+    answers: Answers
+    path: VisiblePath
+    # (question label or unknown id, why), in questionnaire order: for the person to be told.
+    dropped: tuple[tuple[str, str], ...]
+    # "Question: why", for each answer a newer version asks again (an option was split or retired).
+    asked_again: tuple[str, ...]
+    changed_sections: frozenset[str]
+
+    def first_to_ask(self) -> Section | None:
+        """The first visible section with a required answer missing or an answer to give again."""
+        missing = self.path.first_missing(self.answers)
+        for section in self.path.sections:
+            if section is missing or section.id in self.changed_sections:
+                return section
+        return None
+
+
+def restore(questionnaire: Questionnaire, saved: SavedAnswers) -> Restored:
+    """Parse a saved file's answers as the forms would, keeping what still fits this version."""
+    raw, retired = without_retired(questionnaire, saved.answers)
+    parsed = parse_answers(questionnaire, raw)
+    answers = prune(questionnaire, parsed.answers)
+    path = visible_path(questionnaire, answers)
+    invalid = [qid for qid in path.question_ids if qid in parsed.errors]
+    dropped = [(questionnaire.questions[qid].label, NOT_VALID) for qid in invalid]
+    dropped += [(qid, NO_SUCH_QUESTION) for qid in parsed.unknown]
+    again = [questionnaire.questions[qid] for qid in path.question_ids if qid in retired]
+    return Restored(
+        answers,
+        path,
+        tuple(dropped),
+        tuple(f"{q.summary_label}: {retired[q.id]}" for q in again),
+        frozenset(q.section_id for q in again),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from collections.abc import Sequence
 
 from flask import Blueprint
 from flask import Response
@@ -22,18 +23,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from assessment.domain import Answers
 from assessment.domain import Assessment
 from assessment.domain import Questionnaire
-from assessment.domain import Section
-from assessment.domain import VisiblePath
 from assessment.domain import assess
-from assessment.domain import parse_answers
-from assessment.domain import prune
-from assessment.domain import visible_path
 from assessment.domain.answers import clean_text
-from assessment.domain.answers import without_retired
 from assessment.domain.answers_file import AnswerDates
 from assessment.domain.answers_file import SavedAnswers
 from assessment.domain.answers_file import SavedFileError
 from assessment.domain.answers_file import answers_document
+from assessment.domain.answers_file import restore
 from assessment.report.embedded_answers import read_saved_file
 from assessment.web import answers_store
 from assessment.web import flow
@@ -58,8 +54,6 @@ LOADED = "We loaded the answers from your file."
 OLDER_VERSION = "This file was made with version {version}; we kept the answers that still fit."
 DROPPED = "Some answers in the file could not be used and were left out: {items}."
 DROPPED_SHORT = "Some answers in the file could not be used and were left out."
-NOT_VALID = "answer not valid"
-NO_SUCH_QUESTION = "no such question"
 # The notes travel in the session cookie to the next page: keep them short.
 MAX_LISTED = 6
 MAX_NAME = 80
@@ -109,36 +103,22 @@ def continue_from_file() -> BaseResponse | tuple[str, int]:
         return start_page(str(exc)), 400
     if saved.questionnaire_id != questionnaire.meta.id:
         return start_page(OTHER_QUESTIONNAIRE.format(id=_short(saved.questionnaire_id))), 400
-    raw, retired = without_retired(questionnaire, saved.answers)
-    parsed = parse_answers(questionnaire, raw)
-    restored = prune(questionnaire, parsed.answers)
-    if not restored:
+    restored = restore(questionnaire, saved)
+    if not restored.answers:
         return start_page(NOTHING_USABLE), 400
-    path = visible_path(questionnaire, restored)
-    invalid = [qid for qid in path.question_ids if qid in parsed.errors]
-    dropped = [(questionnaire.questions[qid].label, NOT_VALID) for qid in invalid]
-    dropped += [(qid, NO_SUCH_QUESTION) for qid in parsed.unknown]
-    asked_again = [questionnaire.questions[q] for q in path.question_ids if q in retired]
-    asks = [f"{q.summary_label}: {retired[q.id]}" for q in asked_again]
     dates = saved.dates(dt.date.today())
-    if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=True) + asks, dates):
-        if not _save_with_notes(restored, _notes(questionnaire, saved, dropped, full=False) + asks, dates):
-            return start_page(TOO_LONG), 400
-    target = _first_to_ask(path, restored, {q.section_id for q in asked_again})
+    for full in (True, False):
+        notes = _notes(questionnaire, saved, restored.dropped, full=full) + list(restored.asked_again)
+        if _save_with_notes(restored.answers, notes, dates):
+            break
+    else:
+        return start_page(TOO_LONG), 400
+    target = restored.first_to_ask()
     return redirect(flow.section_url(target) if target else url_for("questionnaire.review"))
 
 
-def _first_to_ask(path: VisiblePath, answers: Answers, changed: set[str]) -> Section | None:
-    """Return the first visible section with a required answer missing or an answer to give again."""
-    missing = path.first_missing(answers)
-    for section in path.sections:
-        if section is missing or section.id in changed:
-            return section
-    return None
-
-
 def _notes(
-    questionnaire: Questionnaire, saved: SavedAnswers, dropped: list[tuple[str, str]], *, full: bool
+    questionnaire: Questionnaire, saved: SavedAnswers, dropped: Sequence[tuple[str, str]], *, full: bool
 ) -> list[str]:
     """Return the messages for the next page: loaded, older version, and what was left out."""
     notes = [LOADED]

@@ -5,15 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import yaml
 
+from assessment.config import ROOT
 from assessment.domain import Questionnaire
 from assessment.domain import assess
+from assessment.domain import load_questionnaire
+from assessment.domain.answers_file import NO_SUCH_QUESTION
 from assessment.domain.answers_file import NOT_READABLE
+from assessment.domain.answers_file import NOT_VALID
 from assessment.domain.answers_file import WRONG_SHAPE
 from assessment.domain.answers_file import AnswerDates
+from assessment.domain.answers_file import SavedAnswers
 from assessment.domain.answers_file import SavedFileError
 from assessment.domain.answers_file import answers_document
 from assessment.domain.answers_file import parse_document
+from assessment.domain.answers_file import restore
 
 GIVEN, TODAY = dt.date(2026, 6, 1), dt.date(2026, 11, 29)
 
@@ -60,3 +67,29 @@ def test_compact_dates_round_trip_and_odd_text_means_today() -> None:
         assert AnswerDates.from_compact(dates.compact(), TODAY) == dates
     for odd in (None, "", "soon", "2026-06-01 2026-13-01", "2027-01-01", 20260601):
         assert AnswerDates.from_compact(odd, TODAY) == AnswerDates(TODAY)
+
+
+def test_a_restored_file_keeps_what_fits_and_names_what_it_left_out() -> None:
+    """An invalid answer and an unknown question are named; a retired option is asked again on its
+    own page; every other answer is kept."""
+    real = load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
+    p1 = yaml.safe_load((ROOT / "tests" / "cases" / "p1_emma.yaml").read_text(encoding="utf-8"))["answers"]
+    raw = {qid: value if isinstance(value, list) else [value] for qid, value in p1.items()}
+    raw |= {"conditions": ["ibd", "liver"], "age": ["two hundred"], "gone_question": [3]}
+    restored = restore(real, SavedAnswers(real.meta.id, "1.0.0", raw))
+    assert restored.answers["conditions"] == ("liver",)
+    assert "age" not in restored.answers
+    assert restored.dropped == ((real.questions["age"].label, NOT_VALID), ("gone_question", NO_SUCH_QUESTION))
+    assert [text.split(":")[0] for text in restored.asked_again] == [
+        real.questions["conditions"].summary_label
+    ]
+    first = restored.first_to_ask()
+    assert first is not None and first.id == real.questions["age"].section_id
+
+
+def test_a_restored_file_with_nothing_to_ask_again_goes_to_the_review(mini: Questionnaire) -> None:
+    """Complete, valid answers leave nothing dropped and no page to ask first."""
+    raw: dict[str, list[object]] = {"age": [40], "sex": ["male"], "pain": [3], "alarms": ["none"]}
+    restored = restore(mini, SavedAnswers(mini.meta.id, mini.meta.version, raw))
+    assert restored.dropped == () and restored.asked_again == ()
+    assert restored.first_to_ask() is None
