@@ -20,7 +20,6 @@ from assessment.domain.model import QuestionType
 AnswerValue = int | Decimal | str | tuple[str, ...]
 """A parsed answer: int (scale, integer), Decimal (number), str (single, yes_no, text), tuple (multi)."""
 
-YES_NO_VALUES = ("yes", "no")
 
 # ASCII digits only: int() would also take "1_0", "+3", " 7 " and "٧".
 _INTEGER = re.compile(r"[0-9]{1,6}")

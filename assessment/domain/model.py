@@ -177,10 +177,6 @@ class Band:
     label: str
     pos: SourcePos
 
-    def contains(self, value: Decimal) -> bool:
-        """Say whether a (rounded) value falls in this band."""
-        return self.minimum <= value <= self.maximum
-
 
 @dataclass(frozen=True, slots=True)
 class Score:

@@ -125,12 +125,6 @@ def _decrypt(keys: bytes | list[bytes] | tuple[bytes, ...], token: str) -> bytes
     return None
 
 
-def unseal(key: bytes, token: str, max_age: int, now: float | None = None) -> dict[str, Any] | None:
-    """Return the payload, or None when the cookie is tampered with, unreadable or too old."""
-    found = unseal_envelope(key, token, max_age, now)
-    return found[0] if found is not None else None
-
-
 def is_stateless(req: Request) -> bool:
     """Say whether a request is one the session must stay out of (the JSON API)."""
     return req.path.startswith(STATELESS_PREFIX)
