@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 import unicodedata
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -124,6 +125,24 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
         [tool("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     return out
+
+
+def word_blocks(path: Path) -> list[list[list[tuple[float, str]]]]:
+    """Poppler's layout of every page: blocks of lines, each line its words as (left edge, word)."""
+    out = subprocess.run(
+        [tool("pdftotext"), "-enc", "UTF-8", "-bbox-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    blocks = []
+    for block in ET.fromstring(out).iter("{http://www.w3.org/1999/xhtml}block"):
+        lines = [
+            [(float(word.attrib["xMin"]), word.text or "") for word in line]
+            for line in block.iter("{http://www.w3.org/1999/xhtml}line")
+        ]
+        blocks.append([line for line in lines if line])
+    return blocks
 
 
 def attachments(pdf: bytes) -> dict[str, list[bytes]]:
@@ -517,6 +536,25 @@ def test_body_text_is_at_least_9_5_pt_and_because_lines_at_least_8_5_pt(
         "my_questions"
     )
     assert "Because:" in small
+
+
+LIST_LABEL = re.compile(r"\u2022|\d+\.")
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_wrapped_list_items_line_up_after_their_bullet_or_number(
+    rendered: dict[str, Rendered], name: str
+) -> None:
+    """Bullets and numbers hang: an item's wrapped lines start where the text after its label does."""
+    pairs = []
+    for block in word_blocks(rendered[name].path):
+        for first, after in zip(block, block[1:], strict=False):
+            # The next line is the item's own when it starts right of the label (not a new item,
+            # and not the paragraph after the list, which starts under the label).
+            if LIST_LABEL.fullmatch(first[0][1]) and len(first) > 1 and after[0][0] > first[0][0] + 1:
+                pairs.append((first[1][0], after[0][0]))
+    assert pairs, "no wrapped list item found"
+    assert all(abs(text - wrapped) < 0.5 for text, wrapped in pairs), pairs
 
 
 @pytest.mark.parametrize("name", PERSONAS)
