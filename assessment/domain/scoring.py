@@ -6,6 +6,8 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import ROUND_CEILING
+from decimal import ROUND_FLOOR
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from functools import partial
@@ -327,20 +329,7 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
         tuple(compress(prepared.sections, section_flags)), tuple(compress(prepared.questions, question_flags))
     )
     visible = Answers(shown)
-    results = []
-    for step, raw in zip(prepared.steps, raws, strict=True):
-        score = step.score
-        value = raw.quantize(step.quantum, rounding=ROUND_HALF_UP)
-        if value < score.minimum:
-            value = score.minimum
-        elif value > score.maximum:
-            value = score.maximum
-        band = None
-        for candidate in step.bands:
-            if candidate.minimum <= value <= candidate.maximum:
-                band = candidate
-                break
-        results.append(ScoreResult(score, value, raw, band))
+    results = [_score_result(step, raw) for step, raw in zip(prepared.steps, raws, strict=True)]
     context = _Context(questionnaire, prepared, visible, values, points, raws, held, variants)
     fired = []
     for rule, matched, index in zip(questionnaire.rules, held, variants, strict=True):
@@ -353,6 +342,37 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
                 fired.append(FiredRule(rule, urgency, message, context))
     fired.sort(key=_rank)  # stable: file order within an urgency
     return Assessment(questionnaire, visible, path, tuple(results), tuple(fired))
+
+
+def _score_result(step: _ScoreStep, raw: Decimal) -> ScoreResult:
+    """Round a score's value half up to its decimals, keep it in range and find its band."""
+    score = step.score
+    value = raw.quantize(step.quantum, rounding=ROUND_HALF_UP)
+    if value < score.minimum:
+        value = score.minimum
+    elif value > score.maximum:
+        value = score.maximum
+    for band in step.bands:
+        if band.minimum <= value <= band.maximum:
+            return ScoreResult(score, value, raw, band)
+    return ScoreResult(score, value, raw, None)
+
+
+def possible_results(score: Score, limit: int = 1001) -> tuple[ScoreResult, ...]:
+    """Every result assess() can give a score, one per value; none when there are more than `limit`.
+
+    assess() rounds to the score's decimals, then keeps the value in range: one raw value a step
+    beyond each end of the range stands for everything clamped there, and a quarter step below zero
+    for a value that rounds to minus zero (printed "-0.0").
+    """
+    step = _ScoreStep(score, Decimal(1).scaleb(-score.decimals), score.bands)
+    low = int((score.minimum / step.quantum).to_integral_value(ROUND_FLOOR)) - 1
+    high = int((score.maximum / step.quantum).to_integral_value(ROUND_CEILING)) + 1
+    if high - low - 1 > limit:  # the steps within the range
+        return ()
+    raws = [Decimal(k).scaleb(-score.decimals) for k in range(low, high + 1)] + [-step.quantum / 4]
+    found = (_score_result(step, raw) for raw in raws)
+    return tuple({str(result.value): result for result in found}.values())
 
 
 class _Context:

@@ -12,7 +12,8 @@ Each part has a slow way that gives the same result, and tests compare the two
   both agree, so a template that used the request, or anything random, keeps the slow way.
 - **Results pages.** results.html rendered once per variant (PageKey) with a marker for each list
   and value; guidance cards, "why" lines, alarm items, charts and table rows once through the
-  results macros with markers for the person's values.
+  results macros with markers for the person's values, and each score's chart and row filled in
+  for every value it can take (a few hundred; a wider score is filled in per request).
 - **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
   as it is; only the others go through the parser (the checks live beside the parser, in
   domain/stored_answers.py; this switch picks them or the parser alone).
@@ -27,6 +28,7 @@ import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,10 +47,12 @@ from assessment.domain import ACT_SOON
 from assessment.domain import Answers
 from assessment.domain import FiredRule
 from assessment.domain import Questionnaire
+from assessment.domain import ScoreResult
 from assessment.domain import Urgency
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
+from assessment.domain.scoring import possible_results
 from assessment.domain.stored_answers import StoredAnswerCheck
 from assessment.domain.stored_answers import parse_stored
 from assessment.web import flow
@@ -275,6 +279,8 @@ class ResultsParts:
     why_items: dict[str, Pieces]
     alarm_item: Pieces
     scores: dict[tuple[str, int], tuple[Pieces, Pieces]]  # chart and table row, by score and band
+    # Every value a score can show (by score id and str(value)): its chart and row, filled in.
+    score_html: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def page(self, page: Mapping[str, Any]) -> str | None:
         """Return the page for results.html's context, or None when no variant was pre-rendered."""
@@ -283,8 +289,8 @@ class ResultsParts:
             return None
         dates, alarms = page["dates"], page["alarms"]
         features = alarms.features if alarms else ()
-        values = [{"display": escape(v.display), "marker": escape(v.marker)} for v in page["scores"]]
-        scores = [self.scores[(v.score.id, v.band)] for v in page["scores"]]
+        found = self.score_html.get
+        scores = [found((r.score.id, str(r.value))) or self.score(r) for r in page["scores"]]
         return pieces.fill(
             {
                 "dates": escape(dates.text),
@@ -296,10 +302,16 @@ class ResultsParts:
                 "banner": "".join(self.card(fired) for fired in page["banner"]),
                 "held_back": str(page["held_back"]),
                 "cards": "".join(self.card(fired) for fired in page["cards"]),
-                "charts": "".join(chart.fill(v) for (chart, _), v in zip(scores, values, strict=True)),
-                "rows": "".join(row.fill(v) for (_, row), v in zip(scores, values, strict=True)),
+                "charts": "".join([chart for chart, _ in scores]),
+                "rows": "".join([row for _, row in scores]),
             }
         )
+
+    def score(self, result: ScoreResult) -> tuple[str, str]:
+        """Return a score's chart and table row, filled in with its value."""
+        chart, row = self.scores[(result.score.id, result.band_index)]
+        values = {"display": escape(result.display), "marker": escape(result.bar_marker)}
+        return chart.fill(values), row.fill(values)
 
     def card(self, fired: FiredRule) -> str:
         """Return a fired rule's card, with its "why" lines filled in."""
@@ -327,7 +339,11 @@ def _build_results_parts(app: Flask) -> ResultsParts:
             _page_key(page): mark.cut(render_template("results/results.html", **page))
             for page in _pages(questionnaire, mark)
         }
-    return ResultsParts(pages, cards, why_items, alarm_item, scores)
+    parts = ResultsParts(pages, cards, why_items, alarm_item, scores)
+    # A score's value has a few hundred possible forms at most: each chart and row is made now.
+    for score in questionnaire.scores:
+        parts.score_html.update({(score.id, str(r.value)): parts.score(r) for r in possible_results(score)})
+    return parts
 
 
 def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:

@@ -62,7 +62,8 @@ class ScoreView:
 @bp.get("/results")
 def results() -> Response | str:
     """Show the assessment of the stored answers; redirect when required answers are missing."""
-    questionnaire = state().questionnaire
+    app_state = state()
+    questionnaire = app_state.questionnaire
     answers = answers_store.load_answers()
     assessment = assess(questionnaire, answers)
     blocked = flow.require_complete(questionnaire, answers, assessment.path)
@@ -71,24 +72,27 @@ def results() -> Response | str:
     # The banner names the highest level among the cards shown, so no card asks for a shorter wait.
     level = assessment.urgency
     acts_soon = level in ACT_SOON
-    banner = [r for r in assessment.shown_rules if acts_soon and r.urgency is level]
+    shown = assessment.shown_rules
     page = {
         "level": level,
         "acts_soon": acts_soon,
         # The alarm list shows only when nothing asks to act soon.
         "alarms": None if acts_soon else alarm_report(assessment),
-        "banner": banner,
-        "cards": [r for r in assessment.shown_rules if r not in banner],
-        "held_back": len(assessment.held_back_rules),
-        "scores": [_score_view(result) for result in assessment.scores],
+        "banner": [r for r in shown if r.urgency is level] if acts_soon else [],
+        "cards": [r for r in shown if r.urgency is not level] if acts_soon else list(shown),
+        "held_back": len(assessment.rules) - len(shown),
+        "scores": assessment.scores,
         "pages": questionnaire.guidance,
         "title_of": title_of,
         # When the answers were given (and restored): templates/results/_answers_date.html.
         "dates": answers_store.answer_dates(),
         "meta": questionnaire.meta,
     }
-    joined = state().prerender.results_page(page)
-    return joined if joined is not None else render_template("results/results.html", **page)
+    joined = app_state.prerender.results_page(page)
+    if joined is not None:
+        return joined
+    views = [_score_view(result) for result in assessment.scores]
+    return render_template("results/results.html", **page | {"scores": views})
 
 
 def title_of(fired: FiredRule) -> str:
