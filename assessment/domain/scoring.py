@@ -265,6 +265,8 @@ class _Prepared:
     steps: tuple[_ScoreStep, ...]
     score_by_id: Mapping[str, Score]
     rule_index: Mapping[str, int]
+    # The "why" line of each answer to a single-choice question, by question id and option value.
+    choice_why: Mapping[str, Mapping[str, Why]]
 
 
 def prepare(questionnaire: Questionnaire) -> None:
@@ -287,10 +289,20 @@ def _prepared(questionnaire: Questionnaire) -> _Prepared:
         steps,
         {score.id: score for score in questionnaire.scores},
         {rule.id: index for index, rule in enumerate(questionnaire.rules)},
+        {
+            q.id: {opt.value: Why(q.label, display_value(q, opt.value), q.short_label) for opt in q.options}
+            for q in questionnaire.questions.values()
+            if q.type.has_options and q.type is not QuestionType.MULTI
+        },
     )
     ref = weakref.ref(questionnaire, partial(_forget, key=key))  # no global lookups at exit
     _PREPARED[key] = (ref, prepared)
     return prepared
+
+
+def choice_whys(questionnaire: Questionnaire) -> tuple[Why, ...]:
+    """Return every "why" line an answer to a single-choice question can give (made once)."""
+    return tuple(why for whys in _prepared(questionnaire).choice_why.values() for why in whys.values())
 
 
 def _getter(answers: Mapping[str, AnswerValue]) -> Getter:
@@ -470,6 +482,7 @@ def explain(
 ) -> tuple[Why, ...]:
     """List the answers and scores a fired rule read, with their labels and values."""
     out: dict[tuple[bool, str], Why] = {}
+    choices = _prepared(questionnaire).choice_why
     for ref in reads:
         namespace, name = ref.namespace, ref.name
         # points.X explains itself through the answer to X; rules and levels are not shown.
@@ -477,10 +490,15 @@ def explain(
         if key in out or namespace in ("rules", "levels"):
             continue
         if namespace in ("answers", "points"):
-            question = questionnaire.questions[name]
             value = answers.data.get(name)
-            shown = display_value(question, value) if value is not None else "not answered"
-            out[key] = Why(question.label, shown, question.short_label)
+            known = choices.get(name)
+            # A chosen option's line was made with the questionnaire; any other answer's is made now.
+            found = known.get(value) if known and isinstance(value, str) else None
+            if found is None:
+                question = questionnaire.questions[name]
+                shown = display_value(question, value) if value is not None else "not answered"
+                found = Why(question.label, shown, question.short_label)
+            out[key] = found
         elif namespace == "scores" and name in scores:
             score = _prepared(questionnaire).score_by_id[name]
             rounded = round_half_up(scores[name], score.decimals)

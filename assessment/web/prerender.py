@@ -49,9 +49,11 @@ from assessment.domain import FiredRule
 from assessment.domain import Questionnaire
 from assessment.domain import ScoreResult
 from assessment.domain import Urgency
+from assessment.domain import Why
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
+from assessment.domain.scoring import choice_whys
 from assessment.domain.scoring import possible_results
 from assessment.domain.stored_answers import StoredAnswerCheck
 from assessment.domain.stored_answers import parse_stored
@@ -281,6 +283,8 @@ class ResultsParts:
     scores: dict[tuple[str, int], tuple[Pieces, Pieces]]  # chart and table row, by score and band
     # Every value a score can show (by score id and str(value)): its chart and row, filled in.
     score_html: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    # Every "why" line a chosen option can give (by label and value), filled in.
+    why_html: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def page(self, page: Mapping[str, Any]) -> str | None:
         """Return the page for results.html's context, or None when no variant was pre-rendered."""
@@ -319,8 +323,12 @@ class ResultsParts:
         pieces = self.cards[(fired.id, fired.urgency, fired.message, bool(why))]
         if not why:
             return pieces.fill({})
-        items = "".join([self.why_items[item.label].fill({"value": escape(item.value)}) for item in why])
-        return pieces.fill({"items": items})
+        found = self.why_html.get
+        return pieces.fill({"items": "".join([found((w.label, w.value)) or self.why_item(w) for w in why])})
+
+    def why_item(self, item: Why) -> str:
+        """Return one "why" line: an answer or score and the value it had."""
+        return self.why_items[item.label].fill({"value": escape(item.value)})
 
 
 def _build_results_parts(app: Flask) -> ResultsParts:
@@ -343,6 +351,7 @@ def _build_results_parts(app: Flask) -> ResultsParts:
     # A score's value has a few hundred possible forms at most: each chart and row is made now.
     for score in questionnaire.scores:
         parts.score_html.update({(score.id, str(r.value)): parts.score(r) for r in possible_results(score)})
+    parts.why_html.update({(why.label, why.value): parts.why_item(why) for why in choice_whys(questionnaire)})
     return parts
 
 

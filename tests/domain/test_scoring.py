@@ -12,15 +12,21 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from assessment.domain import Answers
 from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
 from assessment.domain import ScoreResult
 from assessment.domain import Urgency
+from assessment.domain import Why
 from assessment.domain import assess
+from assessment.domain import display_value
 from assessment.domain import load_questionnaire
 from assessment.domain import visible_path
+from assessment.domain.expressions import Ref
 from assessment.domain.scoring import _score_result
 from assessment.domain.scoring import _ScoreStep
+from assessment.domain.scoring import choice_whys
+from assessment.domain.scoring import explain
 from assessment.domain.scoring import possible_results
 from assessment.domain.scoring import round_half_up
 from tests.conftest import MINI
@@ -66,6 +72,20 @@ def test_why_lists_what_the_rule_read_with_labels(mini: Questionnaire) -> None:
     fired = assess(mini, {**ADULT, "dose_g": Decimal("15.5")}).fired("R02")
     assert fired is not None
     assert [(w.label, w.value) for w in fired.why] == [("Grams of glutamine per day", "15.5 g")]
+
+
+def test_a_chosen_option_is_explained_as_display_value_words_it(mini: Questionnaire) -> None:
+    """The lines made once per option say what display_value says, and only options get one."""
+    made = set(choice_whys(mini))
+    for question in mini.questions.values():
+        for value in [o.value for o in question.options] or ["7"]:
+            answers = Answers({question.id: value})
+            for namespace in ("answers", "points"):
+                why = explain([Ref(namespace, question.id)], mini, answers, {})
+                assert why == (Why(question.label, display_value(question, value), question.short_label),)
+                chosen = question.type.has_options and question.type is not QuestionType.MULTI
+                assert (why[0] in made) == chosen
+    assert explain([Ref("answers", "sex")], mini, Answers(), {})[0].value == "not answered"
 
 
 def test_no_rule_fired_means_info(mini: Questionnaire) -> None:
