@@ -11,6 +11,7 @@ from decimal import ROUND_FLOOR
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from functools import partial
+from itertools import chain
 from itertools import compress
 from typing import Any
 
@@ -267,6 +268,8 @@ class _Prepared:
     rule_index: Mapping[str, int]
     # The "why" line of each answer to a single-choice question, by question id and option value.
     choice_why: Mapping[str, Mapping[str, Why]]
+    # Each rule's urgency, message and urgency rank: its own, then each variant's (by index + 1).
+    forms: tuple[tuple[tuple[Urgency, str, int], ...], ...]
 
 
 def prepare(questionnaire: Questionnaire) -> None:
@@ -294,10 +297,18 @@ def _prepared(questionnaire: Questionnaire) -> _Prepared:
             for q in questionnaire.questions.values()
             if q.type.has_options and q.type is not QuestionType.MULTI
         },
+        tuple(_forms(rule) for rule in questionnaire.rules),
     )
     ref = weakref.ref(questionnaire, partial(_forget, key=key))  # no global lookups at exit
     _PREPARED[key] = (ref, prepared)
     return prepared
+
+
+def _forms(rule: Rule) -> tuple[tuple[Urgency, str, int], ...]:
+    """A rule's urgency, message and rank as it fires on its own, then with each variant."""
+    forms = [(rule.urgency, rule.message)]
+    forms += [(v.urgency or rule.urgency, v.message or rule.message) for v in rule.variants]
+    return tuple((urgency, message, urgency.rank) for urgency, message in forms)
 
 
 def choice_whys(questionnaire: Questionnaire) -> tuple[Why, ...]:
@@ -324,13 +335,6 @@ def prune(questionnaire: Questionnaire, answers: Answers) -> Answers:
     return answers.only(visible_path(questionnaire, answers).question_ids)
 
 
-_RANK = {urgency: urgency.rank for urgency in Urgency}
-
-
-def _rank(fired: FiredRule) -> int:
-    return _RANK[fired.urgency]
-
-
 def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> Assessment:
     """Score the answers on the visible path and pick the rules that apply, most urgent first."""
     prepared = _prepared(questionnaire)
@@ -343,17 +347,12 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
     visible = Answers(shown)
     results = [_score_result(step, raw) for step, raw in zip(prepared.steps, raws, strict=True)]
     context = _Context(questionnaire, prepared, visible, values, points, raws, held, variants)
-    fired = []
-    for rule, matched, index in zip(questionnaire.rules, held, variants, strict=True):
-        if matched:
-            if index < 0:
-                fired.append(FiredRule(rule, rule.urgency, rule.message, context))
-            else:
-                variant = rule.variants[index]
-                urgency, message = variant.urgency or rule.urgency, variant.message or rule.message
-                fired.append(FiredRule(rule, urgency, message, context))
-    fired.sort(key=_rank)  # stable: file order within an urgency
-    return Assessment(questionnaire, visible, path, tuple(results), tuple(fired))
+    by_rank: list[list[FiredRule]] = [[] for _ in Urgency]
+    for rule, index, forms in compress(zip(questionnaire.rules, variants, prepared.forms, strict=True), held):
+        urgency, message, rank = forms[index + 1]  # a variant's index, or -1 for the rule's own
+        by_rank[rank].append(FiredRule(rule, urgency, message, context))
+    fired = tuple(chain.from_iterable(by_rank))  # most urgent first, file order within an urgency
+    return Assessment(questionnaire, visible, path, tuple(results), fired)
 
 
 def _score_result(step: _ScoreStep, raw: Decimal) -> ScoreResult:
@@ -442,12 +441,8 @@ class _Context:
 
     def _fired_levels(self) -> list[Urgency]:
         """The level each fired rule ended at (its variant's, when one matched)."""
-        levels = []
-        for rule, held, index in zip(self.questionnaire.rules, self.held, self.variants, strict=True):
-            if held:
-                variant = rule.variants[index] if index >= 0 else None
-                levels.append(variant.urgency or rule.urgency if variant else rule.urgency)
-        return levels
+        fired = compress(zip(self.prepared.forms, self.variants, strict=True), self.held)
+        return [forms[index + 1][0] for forms, index in fired]
 
     def why(self, rule: Rule) -> tuple[Why, ...]:
         """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
@@ -468,9 +463,9 @@ class _Context:
         generated = self.prepared.plan.why[number][slot]
         if generated is None:
             return expression.reads_that_held(self.env())
-        if self._levels is None:
-            fired = self._fired_levels()
-            self._levels = tuple(any(level.at_least(u) for level in fired) for u in Urgency)
+        if self._levels is None:  # levels.X: a rule fired at level X or a more urgent one
+            top = min((level.rank for level in self._fired_levels()), default=len(Urgency))
+            self._levels = tuple(top <= u.rank for u in Urgency)
         return generated(self.values, self.points, self.raws, self.held, self._levels)
 
 
