@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 
 from assessment.domain import ACT_SOON
 from assessment.domain import FiredRule
-from assessment.domain import ScoreResult
 from assessment.domain import alarm_report
 from assessment.domain import assess
 from assessment.domain.answers import plain
@@ -91,7 +90,7 @@ def results() -> Response | str:
     joined = app_state.prerender.results_page(page)
     if joined is not None:
         return joined
-    views = [_score_view(result) for result in assessment.scores]
+    views = [ScoreView(r.score, r.band_index, r.display, r.bar_marker) for r in assessment.scores]
     return render_template("results/results.html", **page | {"scores": views})
 
 
@@ -101,8 +100,3 @@ def title_of(fired: FiredRule) -> str:
         return fired.rule.title
     page = state().questionnaire.guidance.get(fired.guidance)
     return page.title if page else "Guidance"
-
-
-def _score_view(result: ScoreResult) -> ScoreView:
-    """Place the person's value on the score's bar and find the band it fell in."""
-    return ScoreView(result.score, result.band_index, result.display, result.bar_marker)
