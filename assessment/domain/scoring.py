@@ -427,7 +427,7 @@ class _Context:
         """The records the rules read, as assess() had them (rules read only rules above them)."""
         if self._env is None:
             prepared, questionnaire = self.prepared, self.questionnaire
-            fired = self._fired_levels()
+            fired = [urgency for urgency, _, _ in self._fired()]
             self._env = {
                 "answers": Record(dict(zip(questionnaire.questions, self.values, strict=True))),
                 "points": Record(dict(zip(prepared.plan.scored, self.points, strict=True))),
@@ -439,10 +439,10 @@ class _Context:
             }
         return self._env
 
-    def _fired_levels(self) -> list[Urgency]:
-        """The level each fired rule ended at (its variant's, when one matched)."""
+    def _fired(self) -> list[tuple[Urgency, str, int]]:
+        """The urgency, message and rank each fired rule ended at (its variant's, when one matched)."""
         fired = compress(zip(self.prepared.forms, self.variants, strict=True), self.held)
-        return [forms[index + 1][0] for forms, index in fired]
+        return [forms[index + 1] for forms, index in fired]
 
     def why(self, rule: Rule) -> tuple[Why, ...]:
         """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
@@ -455,7 +455,8 @@ class _Context:
                 reads.extend(self._reads_that_held(number, index + 1, rule.variants[index].when))
             if self._scores is None:
                 self._scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
-            found = self._why[rule.id] = explain(reads, self.questionnaire, self.answers, self._scores)
+            why = explain(reads, self.questionnaire, self.answers, self._scores, self.prepared)
+            found = self._why[rule.id] = why
         return found
 
     def _reads_that_held(self, number: int, slot: int, expression: Expression) -> tuple[Ref, ...]:
@@ -464,7 +465,7 @@ class _Context:
         if generated is None:
             return expression.reads_that_held(self.env())
         if self._levels is None:  # levels.X: a rule fired at level X or a more urgent one
-            top = min((level.rank for level in self._fired_levels()), default=len(Urgency))
+            top = min((rank for _, _, rank in self._fired()), default=len(Urgency))
             self._levels = tuple(top <= u.rank for u in Urgency)
         return generated(self.values, self.points, self.raws, self.held, self._levels)
 
@@ -474,10 +475,13 @@ def explain(
     questionnaire: Questionnaire,
     answers: Answers,
     scores: Mapping[str, Decimal],
+    prepared: _Prepared | None = None,
 ) -> tuple[Why, ...]:
-    """List the answers and scores a fired rule read, with their labels and values."""
+    """List the answers and scores a fired rule read, with their labels and values (`prepared`: the
+    questionnaire's, when the caller has it at hand)."""
     out: dict[tuple[bool, str], Why] = {}
-    choices = _prepared(questionnaire).choice_why
+    prepared = prepared or _prepared(questionnaire)
+    choices = prepared.choice_why
     for ref in reads:
         namespace, name = ref.namespace, ref.name
         # points.X explains itself through the answer to X; rules and levels are not shown.
@@ -495,7 +499,7 @@ def explain(
                 found = Why(question.label, shown, question.short_label)
             out[key] = found
         elif namespace == "scores" and name in scores:
-            score = _prepared(questionnaire).score_by_id[name]
+            score = prepared.score_by_id[name]
             rounded = round_half_up(scores[name], score.decimals)
             out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
     return tuple(out.values())
