@@ -13,6 +13,7 @@ from assessment.domain.answers_file import WRONG_SHAPE
 from assessment.domain.answers_file import AnswerDates
 from assessment.domain.answers_file import SavedFileError
 from assessment.domain.answers_file import answers_document
+from assessment.domain.answers_file import long_date
 from assessment.domain.answers_file import parse_document
 
 GIVEN, TODAY = dt.date(2026, 6, 1), dt.date(2026, 11, 29)
@@ -60,3 +61,12 @@ def test_compact_dates_round_trip_and_odd_text_means_today() -> None:
         assert AnswerDates.from_compact(dates.compact(), TODAY) == dates
     for odd in (None, "", "soon", "2026-06-01 2026-13-01", "2027-01-01", 20260601):
         assert AnswerDates.from_compact(odd, TODAY) == AnswerDates(TODAY)
+
+
+def test_a_long_date_names_the_day_month_and_year_as_strftime_does() -> None:
+    """Every day of a few years reads as strftime writes it, such as 1 June 2026."""
+    day = dt.date(2024, 1, 1)
+    while day.year < 2028:
+        assert long_date(day) == f"{day.day} {day:%B %Y}"
+        day += dt.timedelta(days=1)
+    assert long_date(dt.date(2026, 6, 1)) == "1 June 2026"
