@@ -104,6 +104,8 @@ class Pieces:
 
     def fill(self, values: Mapping[str, str]) -> str:
         """Join the pieces with each hole's value: text that is already HTML (Markup or escaped)."""
+        if len(self.holes) == 1:  # most pieces ("why" lines, cards, questions): no loop to set up
+            return "".join((self.chunks[0], values.get(self.holes[0], ""), self.chunks[1]))
         parts = [self.chunks[0]]
         for hole, chunk in zip(self.holes, self.chunks[1:], strict=True):
             parts.append(values.get(hole, ""))
