@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import ROUND_CEILING
@@ -449,10 +450,10 @@ class _Context:
         found = self._why.get(rule.id)
         if found is None:
             number = self.prepared.rule_index[rule.id]
-            reads = list(self._reads_that_held(number, 0, rule.when))
+            reads = self._reads_that_held(number, 0, rule.when)
             index = self.variants[number]
             if index >= 0:
-                reads.extend(self._reads_that_held(number, index + 1, rule.variants[index].when))
+                reads += self._reads_that_held(number, index + 1, rule.variants[index].when)
             if self._scores is None:
                 self._scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
             why = explain(reads, self.questionnaire, self.answers, self._scores, self.prepared)
@@ -471,7 +472,7 @@ class _Context:
 
 
 def explain(
-    reads: list[Ref],
+    reads: Sequence[Ref],
     questionnaire: Questionnaire,
     answers: Answers,
     scores: Mapping[str, Decimal],
@@ -481,15 +482,14 @@ def explain(
     questionnaire's, when the caller has it at hand)."""
     out: dict[tuple[bool, str], Why] = {}
     prepared = prepared or _prepared(questionnaire)
-    choices = prepared.choice_why
-    for ref in reads:
-        namespace, name = ref.namespace, ref.name
+    choices, answered = prepared.choice_why, answers.data.get
+    for namespace, name in reads:
         # points.X explains itself through the answer to X; rules and levels are not shown.
         key = (namespace == "scores", name)
         if key in out or namespace in ("rules", "levels"):
             continue
         if namespace in ("answers", "points"):
-            value = answers.data.get(name)
+            value = answered(name)
             known = choices.get(name)
             # A chosen option's line was made with the questionnaire; any other answer's is made now.
             found = known.get(value) if known and isinstance(value, str) else None
