@@ -47,19 +47,19 @@ class StoredAnswerCheck:
 
     def __call__(self, data: Mapping[str, object]) -> Answers:
         """Return what `parse_stored` returns for the same data."""
-        checked: dict[str, AnswerValue] = {}
-        raw: dict[str, list[object]] = {}
         stored = data.get
-        # In the questionnaire's order, as parse_answers gives them; other keys are dropped, as it does.
-        for qid, check in self._checks:
-            value = stored(qid, _MISSING)
-            if value is _MISSING:
-                continue
-            ready = check(value)
-            if ready is not None:
-                checked[qid] = ready
-            else:
-                raw[qid] = list(value) if isinstance(value, list) else [value]
+        # In the questionnaire's order, as parse_answers gives them (a missing value passes no check).
+        checked = {
+            qid: ready for qid, check in self._checks if (ready := check(stored(qid, _MISSING))) is not None
+        }
+        if len(checked) == len(data):
+            return Answers(checked)  # every stored value was a question's, in the parser's own form
+        questions = self._questionnaire.questions
+        raw = {
+            qid: list(value) if isinstance(value, list) else [value]
+            for qid, value in data.items()
+            if qid in questions and qid not in checked  # another key is dropped, as the parser does
+        }
         if raw:
             parsed = parse_answers(self._questionnaire, raw, only=list(raw)).answers
             merged = ((qid, checked[qid] if qid in checked else parsed.get(qid)) for qid, _ in self._checks)
