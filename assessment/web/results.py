@@ -59,7 +59,7 @@ class ScoreView:
 
 
 @bp.get("/results")
-def results() -> Response | str:
+def results() -> Response | str | bytes:
     """Show the assessment of the stored answers; redirect when required answers are missing."""
     app_state = state()
     questionnaire = app_state.questionnaire
