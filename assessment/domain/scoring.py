@@ -108,6 +108,42 @@ def bar_segments(score: Score, current: int = -1) -> tuple[BarSegment, ...]:
     return tuple(segments)
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreView:
+    """A score as the results page's chart and table show it: its value's band (-1: none), value
+    and marker (the page is also made with a marker for each, to fill in later)."""
+
+    score: Score
+    band: int
+    display: str
+    marker: str
+
+    @property
+    def label(self) -> str:
+        """Return the score's label."""
+        return self.score.label
+
+    @property
+    def band_label(self) -> str:
+        """Return the label of the band the value fell in, or an empty text."""
+        return self.score.bands[self.band].label if self.band >= 0 else ""
+
+    @property
+    def bands(self) -> tuple[BarSegment, ...]:
+        """Return the score's bands on a 0-100 scale, the value's marked current."""
+        return bar_segments(self.score, self.band)
+
+    @property
+    def maximum_text(self) -> str:
+        """Return the top of the score's range as text."""
+        return plain(self.score.maximum)
+
+    @property
+    def range_text(self) -> str:
+        """Return the score's range as text, like '0 to 10'."""
+        return f"{plain(self.score.minimum)} to {plain(self.score.maximum)}"
+
+
 def _percent(part: Decimal, whole: Decimal) -> Decimal:
     return part * 100 / whole if whole else Decimal(0)
 

@@ -53,6 +53,7 @@ from assessment.domain import Why
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
+from assessment.domain.scoring import ScoreView
 from assessment.domain.scoring import choice_whys
 from assessment.domain.scoring import possible_results
 from assessment.domain.stored_answers import StoredAnswerCheck
@@ -414,8 +415,6 @@ def _scores(
     questionnaire: Questionnaire, module: Any, mark: Markers
 ) -> dict[tuple[str, int], tuple[Pieces[bytes], Pieces[bytes]]]:
     """One chart and one table row per score and band (or none) the value fell in."""
-    from assessment.web.results import ScoreView
-
     found: dict[tuple[str, int], tuple[Pieces[bytes], Pieces[bytes]]] = {}
     for score in questionnaire.scores:
         holes = ["display", "marker"] if score.show_value else []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint
 from flask import render_template
 from werkzeug.wrappers import Response
@@ -12,50 +10,12 @@ from assessment.domain import ACT_SOON
 from assessment.domain import FiredRule
 from assessment.domain import alarm_report
 from assessment.domain import assess
-from assessment.domain.answers import plain
-from assessment.domain.model import Score
-from assessment.domain.scoring import BarSegment
-from assessment.domain.scoring import bar_segments
+from assessment.domain.scoring import ScoreView
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.state import state
 
 bp = Blueprint("results", __name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreView:
-    """A score as the chart and the table show it: its value's band (-1: none), value and marker."""
-
-    score: Score
-    band: int
-    display: str
-    marker: str
-
-    @property
-    def label(self) -> str:
-        """Return the score's label."""
-        return self.score.label
-
-    @property
-    def band_label(self) -> str:
-        """Return the label of the band the value fell in, or an empty text."""
-        return self.score.bands[self.band].label if self.band >= 0 else ""
-
-    @property
-    def bands(self) -> tuple[BarSegment, ...]:
-        """Return the score's bands on a 0-100 scale, the value's marked current."""
-        return bar_segments(self.score, self.band)
-
-    @property
-    def maximum_text(self) -> str:
-        """Return the top of the score's range as text."""
-        return plain(self.score.maximum)
-
-    @property
-    def range_text(self) -> str:
-        """Return the score's range as text, like '0 to 10'."""
-        return f"{plain(self.score.minimum)} to {plain(self.score.maximum)}"
 
 
 @bp.get("/results")

@@ -23,6 +23,7 @@ from assessment.domain import display_value
 from assessment.domain import load_questionnaire
 from assessment.domain import visible_path
 from assessment.domain.expressions import Ref
+from assessment.domain.scoring import ScoreView
 from assessment.domain.scoring import _score_result
 from assessment.domain.scoring import _ScoreStep
 from assessment.domain.scoring import choice_whys
@@ -187,6 +188,20 @@ def test_possible_results_at_odd_bounds(raw: Decimal, shape: tuple[int, int]) ->
     got = _score_result(step, raw)
     possible = {str(r.value): _shown(r) for r in possible_results(score)}
     assert possible[str(got.value)] == _shown(got)
+
+
+def test_a_score_view_names_its_band_range_and_marks_its_segment(mini: Questionnaire) -> None:
+    """What the results page's chart and table read: band label, range texts, the current segment."""
+    pain = mini.scores[0]
+    view = ScoreView(pain, 1, "5.1", "51.00")
+    assert (view.label, view.band_label, view.maximum_text, view.range_text) == (
+        "Pain",
+        "medium",
+        "10",
+        "0 to 10",
+    )
+    assert [segment.current for segment in view.bands] == [False, True, False]
+    assert ScoreView(pain, -1, "", "").band_label == ""
 
 
 def test_a_score_with_too_many_values_lists_none() -> None:
