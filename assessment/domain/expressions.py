@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import NamedTuple
 
 import rule_engine
 from rule_engine import ast as re_ast
@@ -40,9 +41,11 @@ def _read(record: Record, name: str) -> Any:
     return record.values.get(name)
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """One name an expression reads, such as ('answers', 'age')."""
+class Ref(NamedTuple):
+    """One name an expression reads, such as ('answers', 'age').
+
+    A named tuple, so hashing one (a "why" list drops repeats on every results page) runs in C.
+    """
 
     namespace: str
     name: str

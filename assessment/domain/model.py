@@ -142,6 +142,11 @@ class Question:
     retired_options: tuple[tuple[str, str], ...] = ()
     # The message shown when a required answer is missing; '' means one made from type and label.
     error: str = ""
+    _by_value: dict[str, Option] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # option() runs for every chosen option on every results page and summary: a lookup, not a scan.
+        object.__setattr__(self, "_by_value", {o.value: o for o in reversed(self.options)})  # the first wins
 
     @property
     def summary_label(self) -> str:
@@ -150,10 +155,7 @@ class Question:
 
     def option(self, value: str) -> Option | None:
         """Return the option with this value, if there is one."""
-        for opt in self.options:
-            if opt.value == value:
-                return opt
-        return None
+        return self._by_value.get(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import ROUND_CEILING
+from decimal import ROUND_FLOOR
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from functools import partial
+from itertools import chain
 from itertools import compress
 from typing import Any
 
@@ -102,6 +106,42 @@ def bar_segments(score: Score, current: int = -1) -> tuple[BarSegment, ...]:
             BarSegment(band.label, low, high, f"{start:.2f}", f"{width:.2f}", index, index == current)
         )
     return tuple(segments)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreView:
+    """A score as the results page's chart and table show it: its value's band (-1: none), value
+    and marker (the page is also made with a marker for each, to fill in later)."""
+
+    score: Score
+    band: int
+    display: str
+    marker: str
+
+    @property
+    def label(self) -> str:
+        """Return the score's label."""
+        return self.score.label
+
+    @property
+    def band_label(self) -> str:
+        """Return the label of the band the value fell in, or an empty text."""
+        return self.score.bands[self.band].label if self.band >= 0 else ""
+
+    @property
+    def bands(self) -> tuple[BarSegment, ...]:
+        """Return the score's bands on a 0-100 scale, the value's marked current."""
+        return bar_segments(self.score, self.band)
+
+    @property
+    def maximum_text(self) -> str:
+        """Return the top of the score's range as text."""
+        return plain(self.score.maximum)
+
+    @property
+    def range_text(self) -> str:
+        """Return the score's range as text, like '0 to 10'."""
+        return f"{plain(self.score.minimum)} to {plain(self.score.maximum)}"
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -263,6 +303,10 @@ class _Prepared:
     steps: tuple[_ScoreStep, ...]
     score_by_id: Mapping[str, Score]
     rule_index: Mapping[str, int]
+    # The "why" line of each answer to a single-choice question, by question id and option value.
+    choice_why: Mapping[str, Mapping[str, Why]]
+    # Each rule's urgency, message and urgency rank: its own, then each variant's (by index + 1).
+    forms: tuple[tuple[tuple[Urgency, str, int], ...], ...]
 
 
 def prepare(questionnaire: Questionnaire) -> None:
@@ -285,10 +329,28 @@ def _prepared(questionnaire: Questionnaire) -> _Prepared:
         steps,
         {score.id: score for score in questionnaire.scores},
         {rule.id: index for index, rule in enumerate(questionnaire.rules)},
+        {
+            q.id: {opt.value: Why(q.label, display_value(q, opt.value), q.short_label) for opt in q.options}
+            for q in questionnaire.questions.values()
+            if q.type.has_options and q.type is not QuestionType.MULTI
+        },
+        tuple(_forms(rule) for rule in questionnaire.rules),
     )
     ref = weakref.ref(questionnaire, partial(_forget, key=key))  # no global lookups at exit
     _PREPARED[key] = (ref, prepared)
     return prepared
+
+
+def _forms(rule: Rule) -> tuple[tuple[Urgency, str, int], ...]:
+    """A rule's urgency, message and rank as it fires on its own, then with each variant."""
+    forms = [(rule.urgency, rule.message)]
+    forms += [(v.urgency or rule.urgency, v.message or rule.message) for v in rule.variants]
+    return tuple((urgency, message, urgency.rank) for urgency, message in forms)
+
+
+def choice_whys(questionnaire: Questionnaire) -> tuple[Why, ...]:
+    """Return every "why" line an answer to a single-choice question can give (made once)."""
+    return tuple(why for whys in _prepared(questionnaire).choice_why.values() for why in whys.values())
 
 
 def _getter(answers: Mapping[str, AnswerValue]) -> Getter:
@@ -310,13 +372,6 @@ def prune(questionnaire: Questionnaire, answers: Answers) -> Answers:
     return answers.only(visible_path(questionnaire, answers).question_ids)
 
 
-_RANK = {urgency: urgency.rank for urgency in Urgency}
-
-
-def _rank(fired: FiredRule) -> int:
-    return _RANK[fired.urgency]
-
-
 def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> Assessment:
     """Score the answers on the visible path and pick the rules that apply, most urgent first."""
     prepared = _prepared(questionnaire)
@@ -327,32 +382,45 @@ def assess(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> 
         tuple(compress(prepared.sections, section_flags)), tuple(compress(prepared.questions, question_flags))
     )
     visible = Answers(shown)
-    results = []
-    for step, raw in zip(prepared.steps, raws, strict=True):
-        score = step.score
-        value = raw.quantize(step.quantum, rounding=ROUND_HALF_UP)
-        if value < score.minimum:
-            value = score.minimum
-        elif value > score.maximum:
-            value = score.maximum
-        band = None
-        for candidate in step.bands:
-            if candidate.minimum <= value <= candidate.maximum:
-                band = candidate
-                break
-        results.append(ScoreResult(score, value, raw, band))
+    results = [_score_result(step, raw) for step, raw in zip(prepared.steps, raws, strict=True)]
     context = _Context(questionnaire, prepared, visible, values, points, raws, held, variants)
-    fired = []
-    for rule, matched, index in zip(questionnaire.rules, held, variants, strict=True):
-        if matched:
-            if index < 0:
-                fired.append(FiredRule(rule, rule.urgency, rule.message, context))
-            else:
-                variant = rule.variants[index]
-                urgency, message = variant.urgency or rule.urgency, variant.message or rule.message
-                fired.append(FiredRule(rule, urgency, message, context))
-    fired.sort(key=_rank)  # stable: file order within an urgency
-    return Assessment(questionnaire, visible, path, tuple(results), tuple(fired))
+    by_rank: list[list[FiredRule]] = [[] for _ in Urgency]
+    for rule, index, forms in compress(zip(questionnaire.rules, variants, prepared.forms, strict=True), held):
+        urgency, message, rank = forms[index + 1]  # a variant's index, or -1 for the rule's own
+        by_rank[rank].append(FiredRule(rule, urgency, message, context))
+    fired = tuple(chain.from_iterable(by_rank))  # most urgent first, file order within an urgency
+    return Assessment(questionnaire, visible, path, tuple(results), fired)
+
+
+def _score_result(step: _ScoreStep, raw: Decimal) -> ScoreResult:
+    """Round a score's value half up to its decimals, keep it in range and find its band."""
+    score = step.score
+    value = raw.quantize(step.quantum, rounding=ROUND_HALF_UP)
+    if value < score.minimum:
+        value = score.minimum
+    elif value > score.maximum:
+        value = score.maximum
+    for band in step.bands:
+        if band.minimum <= value <= band.maximum:
+            return ScoreResult(score, value, raw, band)
+    return ScoreResult(score, value, raw, None)
+
+
+def possible_results(score: Score, limit: int = 1001) -> tuple[ScoreResult, ...]:
+    """Every result assess() can give a score, one per value; none when there are more than `limit`.
+
+    assess() rounds to the score's decimals, then keeps the value in range: one raw value a step
+    beyond each end of the range stands for everything clamped there, and a quarter step below zero
+    for a value that rounds to minus zero (printed "-0.0").
+    """
+    step = _ScoreStep(score, Decimal(1).scaleb(-score.decimals), score.bands)
+    low = int((score.minimum / step.quantum).to_integral_value(ROUND_FLOOR)) - 1
+    high = int((score.maximum / step.quantum).to_integral_value(ROUND_CEILING)) + 1
+    if high - low - 1 > limit:  # the steps within the range
+        return ()
+    raws = [Decimal(k).scaleb(-score.decimals) for k in range(low, high + 1)] + [-step.quantum / 4]
+    found = (_score_result(step, raw) for raw in raws)
+    return tuple({str(result.value): result for result in found}.values())
 
 
 class _Context:
@@ -396,7 +464,7 @@ class _Context:
         """The records the rules read, as assess() had them (rules read only rules above them)."""
         if self._env is None:
             prepared, questionnaire = self.prepared, self.questionnaire
-            fired = self._fired_levels()
+            fired = [urgency for urgency, _, _ in self._fired()]
             self._env = {
                 "answers": Record(dict(zip(questionnaire.questions, self.values, strict=True))),
                 "points": Record(dict(zip(prepared.plan.scored, self.points, strict=True))),
@@ -408,27 +476,24 @@ class _Context:
             }
         return self._env
 
-    def _fired_levels(self) -> list[Urgency]:
-        """The level each fired rule ended at (its variant's, when one matched)."""
-        levels = []
-        for rule, held, index in zip(self.questionnaire.rules, self.held, self.variants, strict=True):
-            if held:
-                variant = rule.variants[index] if index >= 0 else None
-                levels.append(variant.urgency or rule.urgency if variant else rule.urgency)
-        return levels
+    def _fired(self) -> list[tuple[Urgency, str, int]]:
+        """The urgency, message and rank each fired rule ended at (its variant's, when one matched)."""
+        fired = compress(zip(self.prepared.forms, self.variants, strict=True), self.held)
+        return [forms[index + 1] for forms, index in fired]
 
     def why(self, rule: Rule) -> tuple[Why, ...]:
         """Why a rule fired: the parts of its condition (and variant) that held, labelled; made once."""
         found = self._why.get(rule.id)
         if found is None:
             number = self.prepared.rule_index[rule.id]
-            reads = list(self._reads_that_held(number, 0, rule.when))
+            reads = self._reads_that_held(number, 0, rule.when)
             index = self.variants[number]
             if index >= 0:
-                reads.extend(self._reads_that_held(number, index + 1, rule.variants[index].when))
+                reads += self._reads_that_held(number, index + 1, rule.variants[index].when)
             if self._scores is None:
                 self._scores = dict(zip(self.prepared.score_by_id, self.raws, strict=True))
-            found = self._why[rule.id] = explain(reads, self.questionnaire, self.answers, self._scores)
+            why = explain(reads, self.questionnaire, self.answers, self._scores, self.prepared)
+            found = self._why[rule.id] = why
         return found
 
     def _reads_that_held(self, number: int, slot: int, expression: Expression) -> tuple[Ref, ...]:
@@ -436,33 +501,41 @@ class _Context:
         generated = self.prepared.plan.why[number][slot]
         if generated is None:
             return expression.reads_that_held(self.env())
-        if self._levels is None:
-            fired = self._fired_levels()
-            self._levels = tuple(any(level.at_least(u) for level in fired) for u in Urgency)
+        if self._levels is None:  # levels.X: a rule fired at level X or a more urgent one
+            top = min((rank for _, _, rank in self._fired()), default=len(Urgency))
+            self._levels = tuple(top <= u.rank for u in Urgency)
         return generated(self.values, self.points, self.raws, self.held, self._levels)
 
 
 def explain(
-    reads: list[Ref],
+    reads: Sequence[Ref],
     questionnaire: Questionnaire,
     answers: Answers,
     scores: Mapping[str, Decimal],
+    prepared: _Prepared | None = None,
 ) -> tuple[Why, ...]:
-    """List the answers and scores a fired rule read, with their labels and values."""
+    """List the answers and scores a fired rule read, with their labels and values (`prepared`: the
+    questionnaire's, when the caller has it at hand)."""
     out: dict[tuple[bool, str], Why] = {}
-    for ref in reads:
-        namespace, name = ref.namespace, ref.name
+    prepared = prepared or _prepared(questionnaire)
+    choices, answered = prepared.choice_why, answers.data.get
+    for namespace, name in reads:
         # points.X explains itself through the answer to X; rules and levels are not shown.
         key = (namespace == "scores", name)
         if key in out or namespace in ("rules", "levels"):
             continue
         if namespace in ("answers", "points"):
-            question = questionnaire.questions[name]
-            value = answers.data.get(name)
-            shown = display_value(question, value) if value is not None else "not answered"
-            out[key] = Why(question.label, shown, question.short_label)
+            value = answered(name)
+            known = choices.get(name)
+            # A chosen option's line was made with the questionnaire; any other answer's is made now.
+            found = known.get(value) if known and isinstance(value, str) else None
+            if found is None:
+                question = questionnaire.questions[name]
+                shown = display_value(question, value) if value is not None else "not answered"
+                found = Why(question.label, shown, question.short_label)
+            out[key] = found
         elif namespace == "scores" and name in scores:
-            score = _prepared(questionnaire).score_by_id[name]
+            score = prepared.score_by_id[name]
             rounded = round_half_up(scores[name], score.decimals)
             out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
     return tuple(out.values())

@@ -23,6 +23,7 @@ from assessment.domain.model import Questionnaire
 from assessment.domain.model import QuestionType
 
 _MAX_DIGITS = 999_999  # the parser reads at most six digits
+_MISSING = object()
 
 Check = Callable[[object], AnswerValue | None]
 """Return a stored value when it is exactly what the parser would return for it, else None."""
@@ -37,42 +38,33 @@ def parse_stored(questionnaire: Questionnaire, data: Mapping[str, object]) -> An
 
 
 class StoredAnswerCheck:
-    """Each question's position and check, made once; calling it re-checks a stored answer set."""
+    """Each question's check, made once, in the questionnaire's order; calling it re-checks a stored
+    answer set."""
 
     def __init__(self, questionnaire: Questionnaire) -> None:
         self._questionnaire = questionnaire
-        self._checks = _answer_checks(questionnaire)
+        self._checks = tuple((q.id, _check_for(q)) for q in questionnaire.questions.values())
 
     def __call__(self, data: Mapping[str, object]) -> Answers:
         """Return what `parse_stored` returns for the same data."""
-        checks = self._checks
-        checked: dict[str, AnswerValue] = {}
-        raw: dict[str, list[object]] = {}
-        last, in_order = -1, True
-        for qid, value in data.items():
-            known = checks.get(qid)
-            if known is None:
-                continue  # not a question (any more): the parser drops it too
-            position, check = known
-            in_order = in_order and position > last
-            last = position
-            ready = check(value)
-            if ready is not None:
-                checked[qid] = ready
-            else:
-                raw[qid] = list(value) if isinstance(value, list) else [value]
+        stored = data.get
+        # In the questionnaire's order, as parse_answers gives them (a missing value passes no check).
+        checked = {
+            qid: ready for qid, check in self._checks if (ready := check(stored(qid, _MISSING))) is not None
+        }
+        if len(checked) == len(data):
+            return Answers(checked)  # every stored value was a question's, in the parser's own form
+        questions = self._questionnaire.questions
+        raw = {
+            qid: list(value) if isinstance(value, list) else [value]
+            for qid, value in data.items()
+            if qid in questions and qid not in checked  # another key is dropped, as the parser does
+        }
         if raw:
-            checked.update(parse_answers(self._questionnaire, raw, only=list(raw)).answers)
-            in_order = False
-        if not in_order:  # the questionnaire's order, as parse_answers gives them
-            checked = {qid: checked[qid] for qid in sorted(checked, key=lambda qid: checks[qid][0])}
+            parsed = parse_answers(self._questionnaire, raw, only=list(raw)).answers
+            merged = ((qid, checked[qid] if qid in checked else parsed.get(qid)) for qid, _ in self._checks)
+            checked = {qid: value for qid, value in merged if value is not None}
         return Answers(checked)
-
-
-def _answer_checks(questionnaire: Questionnaire) -> dict[str, tuple[int, Check]]:
-    """Return each question's position and check."""
-    questions = questionnaire.questions.values()
-    return {q.id: (position, _check_for(q)) for position, q in enumerate(questions)}
 
 
 def _check_for(question: Question) -> Check:
@@ -145,7 +137,8 @@ def _text_check(question: Question) -> Check:
         if type(value) is not str or not 0 < len(value) <= limit or value != value.strip():
             return None
         shown = value.replace("\n", "").replace("\t", "") if multiline else value
-        if not shown.isprintable() or not unicodedata.is_normalized("NFC", value):
+        # ASCII text is always NFC: only other text needs the (slower) normalisation check.
+        if not shown.isprintable() or not (value.isascii() or unicodedata.is_normalized("NFC", value)):
             return None
         return value
 

@@ -12,7 +12,8 @@ Each part has a slow way that gives the same result, and tests compare the two
   both agree, so a template that used the request, or anything random, keeps the slow way.
 - **Results pages.** results.html rendered once per variant (PageKey) with a marker for each list
   and value; guidance cards, "why" lines, alarm items, charts and table rows once through the
-  results macros with markers for the person's values.
+  results macros with markers for the person's values, and each score's chart and row filled in
+  for every value it can take (a few hundred; a wider score is filled in per request).
 - **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
   as it is; only the others go through the parser (the checks live beside the parser, in
   domain/stored_answers.py; this switch picks them or the parser alone).
@@ -27,6 +28,7 @@ import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from types import SimpleNamespace
 from typing import Any
 
@@ -45,10 +47,15 @@ from assessment.domain import ACT_SOON
 from assessment.domain import Answers
 from assessment.domain import FiredRule
 from assessment.domain import Questionnaire
+from assessment.domain import ScoreResult
 from assessment.domain import Urgency
+from assessment.domain import Why
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
+from assessment.domain.scoring import ScoreView
+from assessment.domain.scoring import choice_whys
+from assessment.domain.scoring import possible_results
 from assessment.domain.stored_answers import StoredAnswerCheck
 from assessment.domain.stored_answers import parse_stored
 from assessment.web import flow
@@ -103,7 +110,7 @@ class Prerender:
         self.conditions = conditions  # same-page conditions, always used
         self.questions = questions  # each question's markup, always used
         self._urls: dict[tuple[Any, ...], Any] = {}
-        self._shells: Once[dict[ShellKey, Pieces]] = Once()
+        self._shells: Once[dict[ShellKey, Pieces[str]]] = Once()
         self._results: Once[ResultsParts] = Once()
         self._checks: Once[StoredAnswerCheck] = Once()
 
@@ -134,7 +141,7 @@ class Prerender:
             return None
         return shell.fill({k: v if isinstance(v, Markup) else escape(v) for k, v in page.items()})
 
-    def shell(self, app: Flask, key: ShellKey) -> Pieces | None:
+    def shell(self, app: Flask, key: ShellKey) -> Pieces[str] | None:
         """Return the pre-rendered page for this request, if it can be used."""
         shell = self._shells.get(lambda: _build_shells(app, self) if self.enabled else {}).get(key)
         # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
@@ -143,7 +150,7 @@ class Prerender:
         return shell
 
     @property
-    def shells(self) -> dict[ShellKey, Pieces]:
+    def shells(self) -> dict[ShellKey, Pieces[str]]:
         """The section page shells made so far (none when switched off or before the first page)."""
         return self._shells.peek() or {}
 
@@ -154,7 +161,7 @@ class Prerender:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         return self._results.get(lambda: _build_results_parts(app))
 
-    def results_page(self, page: Mapping[str, Any]) -> str | None:
+    def results_page(self, page: Mapping[str, Any]) -> bytes | None:
         """Return the results page joined from pre-rendered pieces, or None when it must be rendered."""
         parts = self.results_parts()
         # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
@@ -221,9 +228,9 @@ def csrf_input() -> Markup:
     return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{token}">')
 
 
-def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces]:
+def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces[str]]:
     """Render every section page variant with markers (see above); return those that can be used."""
-    shells: dict[ShellKey, Pieces] = {}
+    shells: dict[ShellKey, Pieces[str]] = {}
 
     def render(context: dict[str, Any]) -> str:
         return render_template("questionnaire/section.html", **context)
@@ -270,45 +277,64 @@ def _page_key(page: Mapping[str, Any]) -> PageKey:
 class ResultsParts:
     """The pre-rendered results pages, cards, "why" lines, alarm items, charts and table rows."""
 
-    pages: dict[PageKey, Pieces]
-    cards: dict[tuple[str, Urgency, str, bool], Pieces]  # with its "why" list's items as a hole
-    why_items: dict[str, Pieces]
-    alarm_item: Pieces
-    scores: dict[tuple[str, int], tuple[Pieces, Pieces]]  # chart and table row, by score and band
+    pages: dict[PageKey, Pieces[bytes]]  # all of it UTF-8 (Pieces.encoded says why)
+    cards: dict[tuple[str, Urgency, str, bool], Pieces[bytes]]  # with its "why" list's items as a hole
+    why_items: dict[str, Pieces[bytes]]
+    alarm_item: Pieces[bytes]
+    scores: dict[tuple[str, int], tuple[Pieces[bytes], Pieces[bytes]]]  # chart and table row, by band
+    # Every value a score can show (by score id and str(value)): its chart and row, filled in.
+    score_html: dict[tuple[str, str], tuple[bytes, bytes]] = field(default_factory=dict)
+    # Every "why" line a chosen option can give (by label and value), filled in.
+    why_html: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
-    def page(self, page: Mapping[str, Any]) -> str | None:
+    def page(self, page: Mapping[str, Any]) -> bytes | None:
         """Return the page for results.html's context, or None when no variant was pre-rendered."""
         pieces = self.pages.get(_page_key(page))
         if pieces is None:
             return None
         dates, alarms = page["dates"], page["alarms"]
         features = alarms.features if alarms else ()
-        values = [{"display": escape(v.display), "marker": escape(v.marker)} for v in page["scores"]]
-        scores = [self.scores[(v.score.id, v.band)] for v in page["scores"]]
+        found = self.score_html.get
+        scores = [found((r.score.id, str(r.value))) or self.score(r) for r in page["scores"]]
         return pieces.fill(
             {
-                "dates": escape(dates.text),
-                "answered_on": escape(dates.answered_on) if dates.restored else "",
-                "alarms": "".join(
-                    self.alarm_item.fill({"label": escape(f.label), "answer": escape(f.answer)})
+                "dates": _html(dates.text),
+                "answered_on": _html(dates.answered_on) if dates.restored else b"",
+                "alarms": b"".join(
+                    self.alarm_item.fill({"label": _html(f.label), "answer": _html(f.answer)})
                     for f in features
                 ),
-                "banner": "".join(self.card(fired) for fired in page["banner"]),
-                "held_back": str(page["held_back"]),
-                "cards": "".join(self.card(fired) for fired in page["cards"]),
-                "charts": "".join(chart.fill(v) for (chart, _), v in zip(scores, values, strict=True)),
-                "rows": "".join(row.fill(v) for (_, row), v in zip(scores, values, strict=True)),
+                "banner": b"".join(self.card(fired) for fired in page["banner"]),
+                "held_back": str(page["held_back"]).encode(),
+                "cards": b"".join(self.card(fired) for fired in page["cards"]),
+                "charts": b"".join([chart for chart, _ in scores]),
+                "rows": b"".join([row for _, row in scores]),
             }
         )
 
-    def card(self, fired: FiredRule) -> str:
+    def score(self, result: ScoreResult) -> tuple[bytes, bytes]:
+        """Return a score's chart and table row, filled in with its value."""
+        chart, row = self.scores[(result.score.id, result.band_index)]
+        values = {"display": _html(result.display), "marker": _html(result.bar_marker)}
+        return chart.fill(values), row.fill(values)
+
+    def card(self, fired: FiredRule) -> bytes:
         """Return a fired rule's card, with its "why" lines filled in."""
         why = fired.why
         pieces = self.cards[(fired.id, fired.urgency, fired.message, bool(why))]
         if not why:
             return pieces.fill({})
-        items = "".join([self.why_items[item.label].fill({"value": escape(item.value)}) for item in why])
-        return pieces.fill({"items": items})
+        found = self.why_html.get
+        return pieces.fill({"items": b"".join([found((w.label, w.value)) or self.why_item(w) for w in why])})
+
+    def why_item(self, item: Why) -> bytes:
+        """Return one "why" line: an answer or score and the value it had."""
+        return self.why_items[item.label].fill({"value": _html(item.value)})
+
+
+def _html(text: str) -> bytes:
+    """Escape text for HTML, as UTF-8 (the results page is joined from bytes)."""
+    return escape(text).encode()
 
 
 def _build_results_parts(app: Flask) -> ResultsParts:
@@ -319,15 +345,22 @@ def _build_results_parts(app: Flask) -> ResultsParts:
     with app.app_context(), app.test_request_context("/results"):
         cards = _cards(questionnaire, module, mark)
         labels = {q.label for q in questionnaire.questions.values()} | {s.label for s in questionnaire.scores}
-        why_items = {label: mark.cut(module.why_item(label, mark("value")), ["value"]) for label in labels}
+        why_items = {
+            label: mark.cut(module.why_item(label, mark("value")), ["value"]).encoded() for label in labels
+        }
         feature = SimpleNamespace(label=mark("label"), answer=mark("answer"))
-        alarm_item = mark.cut(module.alarm_item(feature), ["label", "answer"])
+        alarm_item = mark.cut(module.alarm_item(feature), ["label", "answer"]).encoded()
         scores = _scores(questionnaire, module, mark)
         pages = {
-            _page_key(page): mark.cut(render_template("results/results.html", **page))
+            _page_key(page): mark.cut(render_template("results/results.html", **page)).encoded()
             for page in _pages(questionnaire, mark)
         }
-    return ResultsParts(pages, cards, why_items, alarm_item, scores)
+    parts = ResultsParts(pages, cards, why_items, alarm_item, scores)
+    # A score's value has a few hundred possible forms at most: each chart and row is made now.
+    for score in questionnaire.scores:
+        parts.score_html.update({(score.id, str(r.value)): parts.score(r) for r in possible_results(score)})
+    parts.why_html.update({(why.label, why.value): parts.why_item(why) for why in choice_whys(questionnaire)})
+    return parts
 
 
 def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:
@@ -360,11 +393,11 @@ def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:
 
 def _cards(
     questionnaire: Questionnaire, module: Any, mark: Markers
-) -> dict[tuple[str, Urgency, str, bool], Pieces]:
+) -> dict[tuple[str, Urgency, str, bool], Pieces[bytes]]:
     """One card per rule and variant, with and without a "why" block."""
     from assessment.web.results import title_of
 
-    cards: dict[tuple[str, Urgency, str, bool], Pieces] = {}
+    cards: dict[tuple[str, Urgency, str, bool], Pieces[bytes]] = {}
     for rule in questionnaire.rules:
         forms_of = {(rule.urgency, rule.message)}
         forms_of |= {(v.urgency or rule.urgency, v.message) for v in rule.variants}
@@ -374,23 +407,21 @@ def _cards(
             for with_why in (False, True):
                 why = module.why_list((), items_html=mark("items")) if with_why else Markup("")
                 html = module.rule_card(fired, title, questionnaire.guidance, heading_level=3, why=why)
-                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["items"] if with_why else [])
+                cards[(rule.id, urgency, message, with_why)] = mark.cut(html, ["items"] * with_why).encoded()
     return cards
 
 
 def _scores(
     questionnaire: Questionnaire, module: Any, mark: Markers
-) -> dict[tuple[str, int], tuple[Pieces, Pieces]]:
+) -> dict[tuple[str, int], tuple[Pieces[bytes], Pieces[bytes]]]:
     """One chart and one table row per score and band (or none) the value fell in."""
-    from assessment.web.results import ScoreView
-
-    found: dict[tuple[str, int], tuple[Pieces, Pieces]] = {}
+    found: dict[tuple[str, int], tuple[Pieces[bytes], Pieces[bytes]]] = {}
     for score in questionnaire.scores:
         holes = ["display", "marker"] if score.show_value else []
         for index in range(-1, len(score.bands)):
             view = ScoreView(score, index, mark("display"), mark("marker"))
-            chart = mark.cut(module.score_chart(view), holes)
-            found[(score.id, index)] = (chart, mark.cut(module.score_row(view), holes[:1]))
+            chart = mark.cut(module.score_chart(view), holes).encoded()
+            found[(score.id, index)] = (chart, mark.cut(module.score_row(view), holes[:1]).encoded())
     return found
 
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint
 from flask import render_template
 from werkzeug.wrappers import Response
 
 from assessment.domain import ACT_SOON
 from assessment.domain import FiredRule
-from assessment.domain import ScoreResult
 from assessment.domain import alarm_report
 from assessment.domain import assess
-from assessment.domain.answers import plain
-from assessment.domain.model import Score
-from assessment.domain.scoring import BarSegment
-from assessment.domain.scoring import bar_segments
+from assessment.domain.scoring import ScoreView
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web.state import state
@@ -24,45 +18,11 @@ from assessment.web.state import state
 bp = Blueprint("results", __name__)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreView:
-    """A score as the chart and the table show it: its value's band (-1: none), value and marker."""
-
-    score: Score
-    band: int
-    display: str
-    marker: str
-
-    @property
-    def label(self) -> str:
-        """Return the score's label."""
-        return self.score.label
-
-    @property
-    def band_label(self) -> str:
-        """Return the label of the band the value fell in, or an empty text."""
-        return self.score.bands[self.band].label if self.band >= 0 else ""
-
-    @property
-    def bands(self) -> tuple[BarSegment, ...]:
-        """Return the score's bands on a 0-100 scale, the value's marked current."""
-        return bar_segments(self.score, self.band)
-
-    @property
-    def maximum_text(self) -> str:
-        """Return the top of the score's range as text."""
-        return plain(self.score.maximum)
-
-    @property
-    def range_text(self) -> str:
-        """Return the score's range as text, like '0 to 10'."""
-        return f"{plain(self.score.minimum)} to {plain(self.score.maximum)}"
-
-
 @bp.get("/results")
-def results() -> Response | str:
+def results() -> Response | str | bytes:
     """Show the assessment of the stored answers; redirect when required answers are missing."""
-    questionnaire = state().questionnaire
+    app_state = state()
+    questionnaire = app_state.questionnaire
     answers = answers_store.load_answers()
     assessment = assess(questionnaire, answers)
     blocked = flow.require_complete(questionnaire, answers, assessment.path)
@@ -71,24 +31,27 @@ def results() -> Response | str:
     # The banner names the highest level among the cards shown, so no card asks for a shorter wait.
     level = assessment.urgency
     acts_soon = level in ACT_SOON
-    banner = [r for r in assessment.shown_rules if acts_soon and r.urgency is level]
+    shown = assessment.shown_rules
     page = {
         "level": level,
         "acts_soon": acts_soon,
         # The alarm list shows only when nothing asks to act soon.
         "alarms": None if acts_soon else alarm_report(assessment),
-        "banner": banner,
-        "cards": [r for r in assessment.shown_rules if r not in banner],
-        "held_back": len(assessment.held_back_rules),
-        "scores": [_score_view(result) for result in assessment.scores],
+        "banner": [r for r in shown if r.urgency is level] if acts_soon else [],
+        "cards": [r for r in shown if r.urgency is not level] if acts_soon else list(shown),
+        "held_back": len(assessment.rules) - len(shown),
+        "scores": assessment.scores,
         "pages": questionnaire.guidance,
         "title_of": title_of,
         # When the answers were given (and restored): templates/results/_answers_date.html.
         "dates": answers_store.answer_dates(),
         "meta": questionnaire.meta,
     }
-    joined = state().prerender.results_page(page)
-    return joined if joined is not None else render_template("results/results.html", **page)
+    joined = app_state.prerender.results_page(page)
+    if joined is not None:
+        return joined
+    views = [ScoreView(r.score, r.band_index, r.display, r.bar_marker) for r in assessment.scores]
+    return render_template("results/results.html", **page | {"scores": views})
 
 
 def title_of(fired: FiredRule) -> str:
@@ -97,8 +60,3 @@ def title_of(fired: FiredRule) -> str:
         return fired.rule.title
     page = state().questionnaire.guidance.get(fired.guidance)
     return page.title if page else "Guidance"
-
-
-def _score_view(result: ScoreResult) -> ScoreView:
-    """Place the person's value on the score's bar and find the band it fell in."""
-    return ScoreView(result.score, result.band_index, result.display, result.bar_marker)

@@ -19,6 +19,7 @@ from assessment.domain.answers_file import AnswerDates
 from assessment.domain.answers_file import SavedAnswers
 from assessment.domain.answers_file import SavedFileError
 from assessment.domain.answers_file import answers_document
+from assessment.domain.answers_file import long_date
 from assessment.domain.answers_file import parse_document
 from assessment.domain.answers_file import restore
 
@@ -93,3 +94,12 @@ def test_a_restored_file_with_nothing_to_ask_again_goes_to_the_review(mini: Ques
     restored = restore(mini, SavedAnswers(mini.meta.id, mini.meta.version, raw))
     assert restored.dropped == () and restored.asked_again == ()
     assert restored.first_to_ask() is None
+
+
+def test_a_long_date_names_the_day_month_and_year_as_strftime_does() -> None:
+    """Every day of a few years reads as strftime writes it, such as 1 June 2026."""
+    day = dt.date(2024, 1, 1)
+    while day.year < 2028:
+        assert long_date(day) == f"{day.day} {day:%B %Y}"
+        day += dt.timedelta(days=1)
+    assert long_date(dt.date(2026, 6, 1)) == "1 June 2026"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import HealthCheck
@@ -11,12 +12,23 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from assessment.domain import Answers
 from assessment.domain import Questionnaire
 from assessment.domain import QuestionType
+from assessment.domain import ScoreResult
 from assessment.domain import Urgency
+from assessment.domain import Why
 from assessment.domain import assess
+from assessment.domain import display_value
 from assessment.domain import load_questionnaire
 from assessment.domain import visible_path
+from assessment.domain.expressions import Ref
+from assessment.domain.scoring import ScoreView
+from assessment.domain.scoring import _score_result
+from assessment.domain.scoring import _ScoreStep
+from assessment.domain.scoring import choice_whys
+from assessment.domain.scoring import explain
+from assessment.domain.scoring import possible_results
 from assessment.domain.scoring import round_half_up
 from tests.conftest import MINI
 from tests.conftest import MINI_GUIDANCE
@@ -61,6 +73,20 @@ def test_why_lists_what_the_rule_read_with_labels(mini: Questionnaire) -> None:
     fired = assess(mini, {**ADULT, "dose_g": Decimal("15.5")}).fired("R02")
     assert fired is not None
     assert [(w.label, w.value) for w in fired.why] == [("Grams of glutamine per day", "15.5 g")]
+
+
+def test_a_chosen_option_is_explained_as_display_value_words_it(mini: Questionnaire) -> None:
+    """The lines made once per option say what display_value says, and only options get one."""
+    made = set(choice_whys(mini))
+    for question in mini.questions.values():
+        for value in [o.value for o in question.options] or ["7"]:
+            answers = Answers({question.id: value})
+            for namespace in ("answers", "points"):
+                why = explain([Ref(namespace, question.id)], mini, answers, {})
+                assert why == (Why(question.label, display_value(question, value), question.short_label),)
+                chosen = question.type.has_options and question.type is not QuestionType.MULTI
+                assert (why[0] in made) == chosen
+    assert explain([Ref("answers", "sex")], mini, Answers(), {})[0].value == "not answered"
 
 
 def test_no_rule_fired_means_info(mini: Questionnaire) -> None:
@@ -135,6 +161,55 @@ def test_hidden_answers_never_change_the_result(answers: dict[str, object], nois
     one, other = assess(MINI_Q, answers), assess(MINI_Q, mixed)  # type: ignore[arg-type]
     assert (one.answers, one.scores, one.rules) == (other.answers, other.scores, other.rules)
     assert [r.why for r in one.rules] == [r.why for r in other.rules]
+
+
+def _shown(result: ScoreResult) -> tuple[str, str, str, int]:
+    return (str(result.value), result.display, result.bar_marker, result.band_index)
+
+
+@settings(max_examples=150, deadline=None)
+@given(answer_strategy(MINI_Q))
+def test_possible_results_hold_every_result_assess_gives(answers: dict[str, object]) -> None:
+    """The results page makes each score's chart once per possible value: assess() never gives another."""
+    for result in assess(MINI_Q, answers).scores:  # type: ignore[arg-type]
+        possible = {str(r.value): _shown(r) for r in possible_results(result.score)}
+        assert possible[str(result.value)] == _shown(result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(-1000, 1000, places=4, allow_nan=False), st.sampled_from([(0, 1), (1, 0), (2, 2)]))
+def test_possible_results_at_odd_bounds(raw: Decimal, shape: tuple[int, int]) -> None:
+    """Ends that are not a step of the score's decimals, and negative values, are listed too."""
+    decimals, extra = shape
+    base = MINI_Q.scores[0]
+    low, high = Decimal("-2.5") - Decimal("0.03") * extra, Decimal("7.25") + Decimal("0.004") * extra
+    score = replace(base, minimum=low, maximum=high, decimals=decimals)
+    step = _ScoreStep(score, Decimal(1).scaleb(-decimals), score.bands)
+    got = _score_result(step, raw)
+    possible = {str(r.value): _shown(r) for r in possible_results(score)}
+    assert possible[str(got.value)] == _shown(got)
+
+
+def test_a_score_view_names_its_band_range_and_marks_its_segment(mini: Questionnaire) -> None:
+    """What the results page's chart and table read: band label, range texts, the current segment."""
+    pain = mini.scores[0]
+    view = ScoreView(pain, 1, "5.1", "51.00")
+    assert (view.label, view.band_label, view.maximum_text, view.range_text) == (
+        "Pain",
+        "medium",
+        "10",
+        "0 to 10",
+    )
+    assert [segment.current for segment in view.bands] == [False, True, False]
+    assert ScoreView(pain, -1, "", "").band_label == ""
+
+
+def test_a_score_with_too_many_values_lists_none() -> None:
+    """A wide range is not listed (the page then fills its chart per request)."""
+    score = replace(MINI_Q.scores[0], maximum=Decimal(100_000), decimals=2)
+    assert possible_results(score) == ()
+    shown = {r.display for r in possible_results(replace(score, maximum=Decimal(10)))}
+    assert shown == {f"{Decimal(k) / 100:.2f}" for k in range(1001)} | {"-0.00"}
 
 
 def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:

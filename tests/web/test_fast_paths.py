@@ -23,7 +23,9 @@ from assessment.web.prerender import Prerender
 from assessment.web.state import state
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
+from tests.conftest import MINI
 from tests.conftest import MINI_GUIDANCE
+from tests.web.conftest import MINI_ANSWERS
 from tests.web.conftest import SECRET
 from tests.web.conftest import Respondent
 from tests.web.conftest import generic_answers
@@ -233,3 +235,35 @@ def test_every_results_variant_is_shown_by_some_case(results_apps: tuple[Flask, 
         seen.add(("alarms", 'class="alarm-list"' in html))
         seen.add(("held", "held back 1 other suggestion " in html, "other suggestions" in html))
     assert ("alarms", True) in seen and ("held", True, False) in seen and ("held", False, True) in seen
+
+
+def test_a_score_too_wide_to_list_is_filled_in_per_request(tmp_path: Path) -> None:
+    """A score with too many values to make at start-up gets its chart and row filled in instead."""
+    wide = MINI.read_text(encoding="utf-8")
+    for before, after in [
+        ("range: [0, 100]", "range: [0, 100000]\n    decimals: 2"),
+        ("{min: 0, max: 49, label: lower}", "{min: 0, max: 49.99, label: lower}"),
+        ("{min: 50, max: 100, label: higher}", "{min: 50, max: 100000, label: higher}"),
+    ]:
+        wide = wide.replace(before, after)
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "QUESTIONS_PATH": str(write_questionnaire(tmp_path, wide)),
+        "GUIDANCE_DIR": str(MINI_GUIDANCE),
+    }
+    fast, slow = create_app(config), create_app({**config, "PRERENDER": False})
+    answers = parse_answers(state(fast).questionnaire, raw_of(MINI_ANSWERS)).answers
+    pages = []
+    for app in (fast, slow):
+        client = app.test_client()
+        client.set_cookie(
+            "gutcheck", seal(derive_key(SECRET), {answers_store.KEY: answers_store.encode(answers)})
+        )
+        pages.append(text(client.get("/results")))
+    assert pages[0] == pages[1]
+    assert re.search(r"<strong>\d+\.\d\d</strong> out of 100000", pages[0]), "the total is not on the page"
+    with fast.test_request_context("/results"):
+        parts = state(fast).prerender.results_parts()
+    assert parts is not None
+    assert {score_id for score_id, _ in parts.score_html} == {"pain"}
