@@ -110,7 +110,7 @@ class Prerender:
         self.conditions = conditions  # same-page conditions, always used
         self.questions = questions  # each question's markup, always used
         self._urls: dict[tuple[Any, ...], Any] = {}
-        self._shells: Once[dict[ShellKey, Pieces[str]]] = Once()
+        self._shells: Once[dict[ShellKey, Pieces[bytes]]] = Once()
         self._results: Once[ResultsParts] = Once()
         self._checks: Once[StoredAnswerCheck] = Once()
 
@@ -133,15 +133,15 @@ class Prerender:
             found = self._urls[("page_links", about_slug)] = _page_links(about_slug)
         return found
 
-    def section_page(self, key: ShellKey, page: Mapping[str, Any]) -> str | None:
-        """Return the section page joined from its shell, or None when it must be rendered."""
+    def section_page(self, key: ShellKey, page: Mapping[str, Any]) -> bytes | None:
+        """Return the section page joined from its shell (UTF-8), or None when it must be rendered."""
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         shell = self.shell(app, key)
         if shell is None:
             return None
-        return shell.fill({k: v if isinstance(v, Markup) else escape(v) for k, v in page.items()})
+        return shell.fill({k: (v if isinstance(v, Markup) else escape(v)).encode() for k, v in page.items()})
 
-    def shell(self, app: Flask, key: ShellKey) -> Pieces[str] | None:
+    def shell(self, app: Flask, key: ShellKey) -> Pieces[bytes] | None:
         """Return the pre-rendered page for this request, if it can be used."""
         shell = self._shells.get(lambda: _build_shells(app, self) if self.enabled else {}).get(key)
         # get_flashed_messages() keeps what it finds for this request, so the template still shows it.
@@ -150,7 +150,7 @@ class Prerender:
         return shell
 
     @property
-    def shells(self) -> dict[ShellKey, Pieces[str]]:
+    def shells(self) -> dict[ShellKey, Pieces[bytes]]:
         """The section page shells made so far (none when switched off or before the first page)."""
         return self._shells.peek() or {}
 
@@ -228,9 +228,9 @@ def csrf_input() -> Markup:
     return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{token}">')
 
 
-def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces[str]]:
+def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces[bytes]]:
     """Render every section page variant with markers (see above); return those that can be used."""
-    shells: dict[ShellKey, Pieces[str]] = {}
+    shells: dict[ShellKey, Pieces[bytes]] = {}
 
     def render(context: dict[str, Any]) -> str:
         return render_template("questionnaire/section.html", **context)
@@ -251,7 +251,7 @@ def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces[str
                     with app.app_context(), app.test_request_context(path, base_url=base_url):
                         built.append(compile_page(render, context, holes))
                 if built[0] == built[1]:
-                    shells[(current.id, review, known)] = built[0]
+                    shells[(current.id, review, known)] = built[0].encoded()  # as results
     return shells
 
 

@@ -87,7 +87,7 @@ def start_page(upload_error: str = "") -> str:
 
 
 @bp.route("/q/<section_id>", methods=["GET", "POST"])
-def section(section_id: str) -> Response | str:
+def section(section_id: str) -> Response | str | bytes:
     """Show one section's questions, or save them and go on (post/redirect/get)."""
     questionnaire = state().questionnaire
     current = questionnaire.section(section_id)
@@ -117,7 +117,7 @@ def section(section_id: str) -> Response | str:
     return _render(current, stored, path, forms.stored_values(current.questions, stored), {}, review, row=row)
 
 
-def _save(current: Section, answers: Answers, review: bool, row: str = "") -> Response | str:
+def _save(current: Section, answers: Answers, review: bool, row: str = "") -> Response | str | bytes:
     """Validate the post with the domain parser; store and redirect, or show the page with errors."""
     questionnaire = state().questionnaire
     ids = [q.id for q in current.questions]
@@ -183,7 +183,7 @@ def _render(
     *,
     page_errors: list[str] | None = None,
     row: str = "",
-) -> str:
+) -> str | bytes:
     """Render a section page with its progress, its questions (values as the form shows them)
     and any errors, from the HTML pre-rendered at start-up."""
     prerender = state().prerender
