@@ -611,7 +611,7 @@ class _Writer:
                         f"            m{number} = {index}",
                     ]
             # The level this rule ended at (its matched variant's, else its own), by rank.
-            ranks = (rule.urgency.rank, *((v.urgency or rule.urgency).rank for v in rule.variants))
+            ranks = tuple(urgency.rank for urgency, _ in rule.forms)
             lines.append(f"    if r{number}:")
             lines.append(f"        k = {self.emit.constant(ranks)}[m{number} + 1]")
             lines += [f"        l{rank} = l{rank} or k <= {rank}" for rank in self.level_index.values()]

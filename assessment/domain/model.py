@@ -221,6 +221,13 @@ class Rule:
     # When it fires, the questionnaire stops on the rule's own page (for example under 18).
     stop: bool = False
 
+    @property
+    def forms(self) -> tuple[tuple[Urgency, str], ...]:
+        """The urgency and message it fires with: its own, then with each variant (a variant
+        without its own urgency or message keeps the rule's)."""
+        variants = ((v.urgency or self.urgency, v.message or self.message) for v in self.variants)
+        return ((self.urgency, self.message), *variants)
+
 
 @dataclass(frozen=True, slots=True)
 class Meta:

@@ -334,18 +334,11 @@ def _prepared(questionnaire: Questionnaire) -> _Prepared:
             for q in questionnaire.questions.values()
             if q.type.has_options and q.type is not QuestionType.MULTI
         },
-        tuple(_forms(rule) for rule in questionnaire.rules),
+        tuple(tuple((u, message, u.rank) for u, message in rule.forms) for rule in questionnaire.rules),
     )
     ref = weakref.ref(questionnaire, partial(_forget, key=key))  # no global lookups at exit
     _PREPARED[key] = (ref, prepared)
     return prepared
-
-
-def _forms(rule: Rule) -> tuple[tuple[Urgency, str, int], ...]:
-    """A rule's urgency, message and rank as it fires on its own, then with each variant."""
-    forms = [(rule.urgency, rule.message)]
-    forms += [(v.urgency or rule.urgency, v.message or rule.message) for v in rule.variants]
-    return tuple((urgency, message, urgency.rank) for urgency, message in forms)
 
 
 def choice_whys(questionnaire: Questionnaire) -> tuple[Why, ...]:

@@ -399,9 +399,7 @@ def _cards(
 
     cards: dict[tuple[str, Urgency, str, bool], Pieces[bytes]] = {}
     for rule in questionnaire.rules:
-        forms_of = {(rule.urgency, rule.message)}
-        forms_of |= {(v.urgency or rule.urgency, v.message) for v in rule.variants}
-        for urgency, message in forms_of:
+        for urgency, message in set(rule.forms):
             fired = FiredRule(rule, urgency, message)
             title = title_of(fired)
             for with_why in (False, True):

@@ -267,3 +267,29 @@ def test_a_score_too_wide_to_list_is_filled_in_per_request(tmp_path: Path) -> No
         parts = state(fast).prerender.results_parts()
     assert parts is not None
     assert {score_id for score_id, _ in parts.score_html} == {"pain"}
+
+
+def test_a_variant_that_changes_only_the_level_keeps_its_rules_message(tmp_path: Path) -> None:
+    """A variant without a message of its own fires with its rule's message, on a pre-rendered card too."""
+    yaml_text = MINI.read_text(encoding="utf-8").replace(
+        "        message: Your daily amount is above the highest amount monographs mention.\n", ""
+    )
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "QUESTIONS_PATH": str(write_questionnaire(tmp_path, yaml_text)),
+        "GUIDANCE_DIR": str(MINI_GUIDANCE),
+    }
+    fast, slow = create_app(config), create_app({**config, "PRERENDER": False})
+    answers = parse_answers(state(fast).questionnaire, raw_of(MINI_ANSWERS | {"dose_g": "50"})).answers
+    pages = []
+    for app in (fast, slow):
+        client = app.test_client()
+        client.set_cookie(
+            "gutcheck", seal(derive_key(SECRET), {answers_store.KEY: answers_store.encode(answers)})
+        )
+        response = client.get("/results")
+        assert response.status_code == 200
+        pages.append(text(response))
+    assert pages[0] == pages[1]
+    assert "above the level studied as safe for healthy adults" in pages[0]
