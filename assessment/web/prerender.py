@@ -34,6 +34,7 @@ from typing import Any
 
 from flask import Flask
 from flask import current_app
+from flask import g
 from flask import get_flashed_messages
 from flask import has_request_context
 from flask import render_template
@@ -71,6 +72,7 @@ from assessment.web.state import Once
 from assessment.web.state import state
 
 SHELL_HOLES = ("step", "steps", "back_url", "back_text", "action", "csrf_input", "questions")
+_REUSABLE = "_gutcheck_reusable"
 _SHELL_REQUESTS = (("http://localhost/", "/q/"), ("http://shell-check.invalid/", "/"))
 
 ShellKey = tuple[str, bool, bool]
@@ -210,11 +212,17 @@ def _page_links(about_slug: str | None) -> PageLinks:
 
 
 def _reusable() -> bool:
-    """Say whether a URL or page built for this request is the same for every request."""
+    """Say whether a URL or page built for this request is the same for every request (worked out
+    once per request: a page asks for each link it builds)."""
     if not has_request_context():
         return False
-    app = current_app
-    return not (request.script_root or app.config["SERVER_NAME"] or any(app.url_default_functions.values()))
+    found: bool | None = g.get(_REUSABLE)
+    if found is None:
+        app = current_app
+        varies = request.script_root or app.config["SERVER_NAME"] or any(app.url_default_functions.values())
+        found = not varies
+        setattr(g, _REUSABLE, found)
+    return found
 
 
 def csrf_input() -> Markup:

@@ -34,9 +34,12 @@ from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import forms
 from assessment.web import stops
+from assessment.web.prerender import ClientCondition
 from assessment.web.prerender import csrf_input
 from assessment.web.question_html import FormValue
+from assessment.web.question_html import QuestionMarkup
 from assessment.web.question_html import field_value
+from assessment.web.state import AppState
 from assessment.web.state import state
 
 bp = Blueprint("questionnaire", __name__)
@@ -186,16 +189,17 @@ def _render(
 ) -> str | bytes:
     """Render a section page with its progress, its questions (values as the form shows them)
     and any errors, from the HTML pre-rendered at start-up."""
-    prerender = state().prerender
+    app_state = state()
+    prerender = app_state.prerender
     markup = prerender.questions
     shown = flow.shown_questions(current, path)
     parts: list[str] = []
     for q in shown:
         parts += (_INDENT, markup[q.id].render(values.get(q.id), errors.get(q.id, ())), _DEDENT)
     questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
-    summary = _error_summary(shown, errors, page_errors or [])
-    known = _known_elsewhere(current, shown, answers)
-    page = _page_values(current, path, review, row, known)
+    summary = _error_summary(markup, shown, errors, page_errors or [])
+    known = _known_elsewhere(prerender.conditions, current, shown, answers)
+    page = _page_values(app_state, current, path, review, row, known)
     joined = (
         None
         if summary
@@ -216,20 +220,24 @@ def _render(
 
 
 def _known_elsewhere(
-    current: Section, shown: tuple[Question, ...], answers: Mapping[str, AnswerValue]
+    conditions: Mapping[str, ClientCondition],
+    current: Section,
+    shown: tuple[Question, ...],
+    answers: Mapping[str, AnswerValue],
 ) -> dict[str, FormValue]:
     """Answers from other sections that this page's conditions read, as the form shows them."""
-    conditions = state().prerender.conditions
     here = {q.id for q in current.questions}
     outside = {ref for q in shown if q.id in conditions for ref in conditions[q.id].reads} - here
     return {qid: forms.form_value(answers[qid]) for qid in sorted(outside) if qid in answers}
 
 
 def _error_summary(
-    shown: tuple[Question, ...], errors: Mapping[str, tuple[str, ...]], page_errors: list[str]
+    markup: Mapping[str, QuestionMarkup],
+    shown: tuple[Question, ...],
+    errors: Mapping[str, tuple[str, ...]],
+    page_errors: list[str],
 ) -> list[dict[str, str]]:
     """Return the error summary's entries, each linked to its question's first input."""
-    markup = state().prerender.questions
     # A missing answer's message names its question; any other message is told which question.
     summary = [
         {
@@ -243,11 +251,11 @@ def _error_summary(
 
 
 def _page_values(
-    current: Section, path: VisiblePath, review: bool, row: str, known: Mapping[str, Any]
+    app_state: AppState, current: Section, path: VisiblePath, review: bool, row: str, known: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Return the values around a section page's questions: step, links, CSRF input, data-known."""
-    prerender = state().prerender
-    step, steps = flow.step_of(state().questionnaire, current)
+    prerender = app_state.prerender
+    step, steps = flow.step_of(app_state.questionnaire, current)
     previous = path.previous_section(current.id)
     if review:
         back_url, back_text = prerender.url("questionnaire.review"), "Back to your answers"
