@@ -54,7 +54,7 @@ DEFAULTS: dict[str, object] = {
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
     # trusted (werkzeug's ProxyFix). 0: none, the headers are ignored. 1 behind deploy/nginx.
     "PROXY_FIX": 0,
-    # Pages made once per process and filled per request (web/prerender.py); False renders every
+    # Pages made once per process and filled per request (assessment/prerender); False renders every
     # page through its templates, which tests compare with.
     "PRERENDER": True,
 }

@@ -146,6 +146,14 @@ def _imports(root: Path) -> list[tuple[str, str]]:
     return found
 
 
+def test_the_speed_machinery_never_imports_the_web_layer() -> None:
+    # The web layer asks assessment/prerender for pages and links; the other way round would tie
+    # the views and the speed work together again (issue 16).
+    hits = [f"{where}: {module}" for where, module in _imports(ROOT / "assessment" / "prerender")]
+    hits = [hit for hit in hits if hit.split(": ")[1].startswith("assessment.web")]
+    assert not hits, "assessment/prerender must not import the web layer:\n" + "\n".join(hits)
+
+
 def test_the_app_uses_no_private_flask_module() -> None:
     hits = [
         f"{where}: {name}" for where, name in _imports(ROOT / "assessment") if name.startswith(FLASK_PRIVATE)

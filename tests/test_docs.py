@@ -24,7 +24,9 @@ def layout_paths(readme: str) -> set[str]:
     paths = set()
     for entry in ROW.findall(section):
         paths.add(
-            f"assessment/{entry}" if entry.split("/")[0] in {"domain", "web", "report", "contract"} else entry
+            f"assessment/{entry}"
+            if entry.split("/")[0] in {"domain", "web", "prerender", "report", "contract"}
+            else entry
         )
     return paths
 

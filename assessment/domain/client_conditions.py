@@ -25,6 +25,7 @@ from rule_engine import ast as re_ast
 from assessment.domain.expressions import Expression
 from assessment.domain.model import Question
 from assessment.domain.model import QuestionType
+from assessment.domain.model import Section
 
 Condition = dict[str, Any]
 """A JSON-ready condition node (see the module docstring)."""
@@ -36,6 +37,15 @@ _ORDERED = ("lt", "le", "gt", "ge")
 
 class _Untranslatable(Exception):
     """The expression uses something the browser script does not evaluate."""
+
+
+def reads_same_page(question: Question, section: Section) -> bool:
+    """Say whether a question's visible_if reads an answer given on the same page (the browser
+    then shows or hides it as the person answers)."""
+    if question.visible_if is None:
+        return False
+    here = {q.id for q in section.questions}
+    return any(ref.namespace == "answers" and ref.name in here for ref in question.visible_if.reads)
 
 
 def client_condition(expression: Expression, questions: Mapping[str, Question]) -> Condition | None:

@@ -285,3 +285,10 @@ class Questionnaire:
             if section.id == section_id:
                 return section
         return None
+
+    def rule_title(self, rule: Rule) -> str:
+        """Return the heading of a rule's card: its own title, else its guidance page's title."""
+        if rule.title:
+            return rule.title
+        page = self.guidance.get(rule.guidance)
+        return page.title if page else "Guidance"

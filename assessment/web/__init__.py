@@ -8,7 +8,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from assessment import prerender
 from assessment.domain import Questionnaire
+from assessment.prerender import PageLinks
 from assessment.web import headers
 from assessment.web.crypto_session import EncryptedSessionInterface
 from assessment.web.in_memory_request import InMemoryRequest
@@ -32,7 +34,6 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
     from assessment.web import errors
     from assessment.web import guidance
     from assessment.web import health
-    from assessment.web import prerender
     from assessment.web import questionnaire as questionnaire_views
     from assessment.web import results
     from assessment.web import save_and_continue
@@ -53,16 +54,16 @@ def init_app(app: Flask, questionnaire: Questionnaire) -> None:
 
     fhir.init_app(app)
     app.extensions[KEY] = _state(app, questionnaire)
-    app.jinja_env.globals["page_links"] = prerender.page_links
+    app.jinja_env.globals["page_links"] = _page_links
     errors.init_app(app)
     app.context_processor(_template_globals)
 
 
 def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
     """Make everything the app needs once: level views, guidance HTML, pre-rendered HTML."""
+    from assessment.web import forms
     from assessment.web import guidance
     from assessment.web import levels
-    from assessment.web import prerender
 
     views, numbers = levels.build(app, questionnaire)
     return AppState(
@@ -70,7 +71,7 @@ def _state(app: Flask, questionnaire: Questionnaire) -> AppState:
         levels=views,
         emergency_numbers=numbers,
         guidance_html=guidance.render_pages(questionnaire),
-        prerender=prerender.build(app, questionnaire),
+        prerender=prerender.build(app, questionnaire, forms.form_for),
     )
 
 
@@ -87,6 +88,11 @@ def _proxy_fix(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
         )
+
+
+def _page_links(about_slug: str | None) -> PageLinks:
+    """Return the links on every page (a template global: base.html asks once per page)."""
+    return state().prerender.page_links(about_slug)
 
 
 def _template_globals() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from assessment.domain import Questionnaire
 from assessment.domain import Section
 from assessment.domain import VisiblePath
 from assessment.domain import visible_path
+from assessment.domain.client_conditions import reads_same_page
 from assessment.web.state import state
 
 NO_ANSWERS_MESSAGE = "You have not answered any questions yet. Start here."
@@ -48,14 +49,6 @@ def step_of(questionnaire: Questionnaire, section: Section) -> tuple[int, int]:
     during a walk (a page that does not apply is skipped, and its number with it)."""
     ids = [s.id for s in questionnaire.sections]
     return ids.index(section.id) + 1, len(ids)
-
-
-def reads_same_page(question: Question, section: Section) -> bool:
-    """Say whether a question's visible_if reads an answer given on the same page."""
-    if question.visible_if is None:
-        return False
-    here = {q.id for q in section.questions}
-    return any(ref.namespace == "answers" and ref.name in here for ref in question.visible_if.reads)
 
 
 def shown_questions(section: Section, path: VisiblePath) -> tuple[Question, ...]:

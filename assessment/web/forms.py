@@ -2,8 +2,9 @@
 
 The fields only carry values to and from the page; validation is the domain parser's job
 (`parse_answers`), so the form and the JSON API share one source of truth. A form is bound only
-to read a post back (shown again with the parser's messages) and, once at start-up, to give
-question_html each field's choices and attributes; a GET fills the page from `stored_values`.
+to read a post back (shown again with the parser's messages) and, once at start-up, to give the
+pre-rendered question markup (assessment/prerender) each field's choices and attributes; a GET
+fills the page from `stored_values`.
 """
 
 from __future__ import annotations

@@ -30,16 +30,16 @@ from assessment.domain import visible_path
 from assessment.domain.answers import required_message
 from assessment.domain.lengths import LengthRange
 from assessment.domain.lengths import path_length_range
+from assessment.prerender import ClientCondition
+from assessment.prerender import FormValue
+from assessment.prerender import Prerender
+from assessment.prerender import QuestionMarkup
+from assessment.prerender import csrf_input
+from assessment.prerender import field_value
 from assessment.web import answers_store
 from assessment.web import flow
 from assessment.web import forms
 from assessment.web import stops
-from assessment.web.prerender import ClientCondition
-from assessment.web.prerender import csrf_input
-from assessment.web.question_html import FormValue
-from assessment.web.question_html import QuestionMarkup
-from assessment.web.question_html import field_value
-from assessment.web.state import AppState
 from assessment.web.state import state
 
 bp = Blueprint("questionnaire", __name__)
@@ -189,8 +189,7 @@ def _render(
 ) -> str | bytes:
     """Render a section page with its progress, its questions (values as the form shows them)
     and any errors, from the HTML pre-rendered at start-up."""
-    app_state = state()
-    prerender = app_state.prerender
+    prerender = state().prerender
     markup = prerender.questions
     shown = flow.shown_questions(current, path)
     parts: list[str] = []
@@ -199,7 +198,7 @@ def _render(
     questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
     summary = _error_summary(markup, shown, errors, page_errors or [])
     known = _known_elsewhere(prerender.conditions, current, shown, answers)
-    page = _page_values(app_state, current, path, review, row, known)
+    page = _page_values(prerender, current, path, review, row, known)
     joined = (
         None
         if summary
@@ -251,18 +250,17 @@ def _error_summary(
 
 
 def _page_values(
-    app_state: AppState, current: Section, path: VisiblePath, review: bool, row: str, known: Mapping[str, Any]
+    pages: Prerender, current: Section, path: VisiblePath, review: bool, row: str, known: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Return the values around a section page's questions: step, links, CSRF input, data-known."""
-    prerender = app_state.prerender
-    step, steps = flow.step_of(app_state.questionnaire, current)
+    step, steps = flow.step_of(pages.questionnaire, current)
     previous = path.previous_section(current.id)
     if review:
-        back_url, back_text = prerender.url("questionnaire.review"), "Back to your answers"
+        back_url, back_text = pages.url("questionnaire.review"), "Back to your answers"
     elif previous is not None:
         back_url, back_text = flow.section_url(previous), "Back"
     else:
-        back_url, back_text = prerender.url("questionnaire.start"), "Back"
+        back_url, back_text = pages.url("questionnaire.start"), "Back"
     return {
         "step": step,
         "steps": steps,

@@ -56,7 +56,4 @@ def results() -> Response | str | bytes:
 
 def title_of(fired: FiredRule) -> str:
     """Return a card's heading: the rule's own title, else its guidance page's title."""
-    if fired.rule.title:
-        return fired.rule.title
-    page = state().questionnaire.guidance.get(fired.guidance)
-    return page.title if page else "Guidance"
+    return state().questionnaire.rule_title(fired.rule)

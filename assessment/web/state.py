@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
-from typing import Generic
-from typing import TypeVar
 
 from flask import Flask
 from flask import current_app
@@ -18,42 +14,16 @@ from markupsafe import Markup
 
 from assessment.domain import Questionnaire
 from assessment.domain import Urgency
+from assessment.once import Once
 
 if TYPE_CHECKING:
     from assessment.config import EmergencyNumber
     from assessment.domain.lengths import LengthRange
+    from assessment.prerender import Prerender
     from assessment.report import PdfRenderer
     from assessment.web.levels import LevelView
-    from assessment.web.prerender import Prerender
 
 KEY = "gutcheck"
-T = TypeVar("T")
-
-
-class Once(Generic[T]):
-    """A value made at its first use, once per app, even when threads ask at the same moment."""
-
-    def __init__(self) -> None:
-        self._value: T | None = None
-        self._lock = threading.Lock()
-
-    def get(self, make: Callable[[], T]) -> T:
-        """Return the value, making it first if nobody has."""
-        value = self._value
-        if value is None:
-            with self._lock:
-                value = self._value
-                if value is None:
-                    value = self._value = make()
-        return value
-
-    def set(self, value: T) -> None:
-        """Put a value in place (a test's stand-in, or one made early)."""
-        self._value = value
-
-    def peek(self) -> T | None:
-        """Return the value if it was made, without making it."""
-        return self._value
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -16,10 +16,10 @@ from assessment.config import ROOT
 from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
+from assessment.prerender import Prerender
 from assessment.web import answers_store
 from assessment.web.crypto_session import derive_key
 from assessment.web.crypto_session import seal
-from assessment.web.prerender import Prerender
 from assessment.web.state import state
 from tests.casefiles import load_case
 from tests.casefiles import raw_of

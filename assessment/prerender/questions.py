@@ -7,7 +7,7 @@ whether each option is ticked, a text field's value and the error message. The o
 the markers into constant pieces (`compile_question`). A request then only joins pieces and
 escapes the person's own values, instead of running the macro (~750 escapes for a page of ~85
 inputs). Radio buttons and scales are pre-joined for each possible choice: a dictionary lookup.
-`compile_page` does the same for the page around the questions (questionnaire.py).
+`compile_page` (pieces.py) does the same for the pages around them (pages.py).
 
 Only the questionnaire's own text is prepared in memory: nothing about a person is kept between
 requests (docs/design.md). Templates are read once, so an edited template shows after a restart, like
@@ -16,8 +16,6 @@ an edited questions.yaml.
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -25,15 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
-from typing import AnyStr
-from typing import Generic
 
 from markupsafe import Markup
 from markupsafe import escape
 
 from assessment.domain import Question
 from assessment.domain import QuestionType
-from assessment.web import forms
+from assessment.prerender.pieces import Markers
+from assessment.prerender.pieces import Pieces
 
 CHECKED = Markup(" checked")
 VALUE_HOLE = "value"
@@ -97,52 +94,6 @@ def is_grouped(question: Question) -> bool:
     return question.type.has_options or question.type is QuestionType.SCALE
 
 
-@dataclass(frozen=True, slots=True)
-class Pieces(Generic[AnyStr]):
-    """Constant Markup cut at holes: chunks[0], fill(holes[0]), chunks[1], ... chunks[-1]; as text,
-    or as UTF-8 bytes for a page sent as it is (`encoded`)."""
-
-    chunks: tuple[AnyStr, ...]
-    holes: tuple[str, ...]
-
-    def fill(self, values: Mapping[str, AnyStr]) -> AnyStr:
-        """Join the pieces with each hole's value: HTML already (Markup or escaped), as text or bytes."""
-        chunks, empty = self.chunks, self.chunks[0][:0]
-        if len(self.holes) == 1:  # most pieces ("why" lines, cards, questions): no loop to set up
-            return empty.join((chunks[0], values.get(self.holes[0], empty), chunks[1]))
-        parts = [chunks[0]]
-        for hole, chunk in zip(self.holes, chunks[1:], strict=True):
-            parts.append(values.get(hole, empty))
-            parts.append(chunk)
-        return empty.join(parts)
-
-    def encoded(self: Pieces[str]) -> Pieces[bytes]:
-        """Return the pieces as UTF-8: a page with one non-ASCII letter is text of two bytes a letter
-        (a dash is in every title), and encoding it whole took ~11 us a request, joining bytes ~1."""
-        return Pieces(tuple(chunk.encode() for chunk in self.chunks), self.holes)
-
-
-class Markers:
-    """Unique markers for the holes; a questionnaire text can never contain one by chance."""
-
-    def __init__(self) -> None:
-        self._tag = secrets.token_hex(8)
-        self._pattern = re.compile(f"\x00{self._tag}:([a-z0-9_]+)\x00")
-
-    def __call__(self, hole: str) -> Markup:
-        return Markup(f"\x00{self._tag}:{hole}\x00")
-
-    def cut(self, html: str, expected: list[str] | None = None) -> Pieces[str]:
-        """Cut rendered HTML at the markers, checking they came out as expected (once each, in
-        order), or when `expected` is None, that nothing else looks like a marker."""
-        parts = self._pattern.split(str(html))
-        chunks, holes = tuple(parts[0::2]), tuple(parts[1::2])
-        if (expected is not None and list(holes) != expected) or "\x00" in "".join(chunks):
-            message = f"the template did not render the expected holes: {list(holes)} vs {expected}"
-            raise ValueError(message)
-        return Pieces(chunks, holes)
-
-
 def _option_hole(index: int) -> str:
     return f"c{index}"
 
@@ -152,7 +103,7 @@ class QuestionMarkup:
     """One question's pre-rendered HTML; `render` fills in a request's values and errors."""
 
     question: Question
-    first_input_id: str
+    first_input_id: str  # the id the macro gave the first input: the error summary links to it
     grouped: bool
     option_values: tuple[str, ...]
     plain: Pieces[str]
@@ -281,7 +232,7 @@ def compile_question(
         single = {v: Markup(plain.fill({_option_hole(i): CHECKED})) for i, v in enumerate(values)}
     return QuestionMarkup(
         question=question,
-        first_input_id=forms.first_input_id(question),
+        first_input_id=view.options[0].id if view.options else question.id,
         grouped=grouped,
         option_values=values,
         plain=plain,
@@ -297,24 +248,6 @@ def field_value(question: Question, field: Any) -> FormValue:
         return [str(choice.value) for choice in field.iter_choices() if choice.selected]
     value: str = field._value()
     return value
-
-
-def compile_page(
-    render: Callable[[dict[str, Any]], str], context: Mapping[str, Any], holes: Collection[str]
-) -> Pieces[str]:
-    """Render a page once with a marker for each hole, and cut it into constant pieces.
-
-    `context` holds the values that are the same on every request; each name in `holes` is given
-    a marker, filled in per request by `Pieces.fill` with text that is already HTML (Markup, or
-    escaped). Raises ValueError when a hole never shows (its value would be lost).
-    """
-    mark = Markers()
-    pieces = mark.cut(render({**context, **{hole: mark(hole) for hole in holes}}))
-    missing = set(holes) - set(pieces.holes)
-    if missing:
-        message = f"the page did not render the holes {sorted(missing)}"
-        raise ValueError(message)
-    return pieces
 
 
 def grid_rows(questions: Sequence[Question]) -> set[str]:

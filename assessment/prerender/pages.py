@@ -1,31 +1,10 @@
-"""The speed machinery, in one place behind one switch (PRERENDER): pages made once, filled per request.
-
-Each part has a slow way that gives the same result, and tests compare the two
-(tests/web/test_fast_paths.py):
-
-- **Links.** url_for costs microseconds and a page has several links that are the same for everyone:
-  they are built once per process, but only when a URL cannot depend on the request (no
-  SCRIPT_NAME, no SERVER_NAME, no url_defaults) and only from the app's own values.
-- **Section page shells.** The page around the questions is rendered once per section and variant,
-  through the same templates, with a marker for each value that changes (SHELL_HOLES); a GET without
-  messages or errors joins the pieces. Each is rendered for two different requests and kept only when
-  both agree, so a template that used the request, or anything random, keeps the slow way.
-- **Results pages.** results.html rendered once per variant (PageKey) with a marker for each list
-  and value; guidance cards, "why" lines, alarm items, charts and table rows once through the
-  results macros with markers for the person's values, and each score's chart and row filled in
-  for every value it can take (a few hundred; a wider score is filled in per request).
-- **Stored answers.** A value in the cookie already in exactly the form the parser returns is taken
-  as it is; only the others go through the parser (the checks live beside the parser, in
-  domain/stored_answers.py; this switch picks them or the parser alone).
-
-Questions themselves are always rendered from their pre-rendered markup (question_html.py). Only the
-questionnaire's own text is kept in memory, never anything about a person.
-"""
+"""The pre-rendered pages, links and checks behind the PRERENDER switch (see the package's docstring)."""
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -49,31 +28,33 @@ from assessment.domain import Answers
 from assessment.domain import FiredRule
 from assessment.domain import Questionnaire
 from assessment.domain import ScoreResult
+from assessment.domain import Section
 from assessment.domain import Urgency
 from assessment.domain import Why
 from assessment.domain.client_conditions import answer_refs
 from assessment.domain.client_conditions import client_condition
 from assessment.domain.client_conditions import condition_cue
+from assessment.domain.client_conditions import reads_same_page
 from assessment.domain.scoring import ScoreView
 from assessment.domain.scoring import choice_whys
 from assessment.domain.scoring import possible_results
 from assessment.domain.stored_answers import StoredAnswerCheck
 from assessment.domain.stored_answers import parse_stored
-from assessment.web import flow
-from assessment.web import forms
-from assessment.web.question_html import Layout
-from assessment.web.question_html import Markers
-from assessment.web.question_html import Pieces
-from assessment.web.question_html import QuestionMarkup
-from assessment.web.question_html import compile_page
-from assessment.web.question_html import compile_question
-from assessment.web.question_html import grid_rows
-from assessment.web.state import Once
-from assessment.web.state import state
+from assessment.once import Once
+from assessment.prerender.pieces import Markers
+from assessment.prerender.pieces import Pieces
+from assessment.prerender.pieces import compile_page
+from assessment.prerender.questions import Layout
+from assessment.prerender.questions import QuestionMarkup
+from assessment.prerender.questions import compile_question
+from assessment.prerender.questions import grid_rows
 
 SHELL_HOLES = ("step", "steps", "back_url", "back_text", "action", "csrf_input", "questions")
 _REUSABLE = "_gutcheck_reusable"
 _SHELL_REQUESTS = (("http://localhost/", "/q/"), ("http://shell-check.invalid/", "/"))
+
+FormFor = Callable[[Section], Any]
+"""A section's WTForms form class (web/forms.py's form_for): its fields give each input's values."""
 
 ShellKey = tuple[str, bool, bool]
 """A section page's variant: section id, returning to the review page, with data-known."""
@@ -104,10 +85,12 @@ class Prerender:
 
     def __init__(
         self,
+        questionnaire: Questionnaire,
         enabled: bool,
         conditions: Mapping[str, ClientCondition],
         questions: Mapping[str, QuestionMarkup],
     ) -> None:
+        self.questionnaire = questionnaire
         self.enabled = enabled
         self.conditions = conditions  # same-page conditions, always used
         self.questions = questions  # each question's markup, always used
@@ -161,7 +144,7 @@ class Prerender:
         if not (self.enabled and _reusable()):
             return None
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        return self._results.get(lambda: _build_results_parts(app))
+        return self._results.get(lambda: _build_results_parts(app, self.questionnaire))
 
     def results_page(self, page: Mapping[str, Any]) -> bytes | None:
         """Return the results page joined from pre-rendered pieces, or None when it must be rendered."""
@@ -180,8 +163,8 @@ class Prerender:
             return
         with app.test_request_context("/"):
             self._shells.get(lambda: _build_shells(app, self))
-            self._results.get(lambda: _build_results_parts(app))
-            self._checks.get(lambda: StoredAnswerCheck(state(app).questionnaire))
+            self._results.get(lambda: _build_results_parts(app, self.questionnaire))
+            self._checks.get(lambda: StoredAnswerCheck(self.questionnaire))
 
     @property
     def results_built(self) -> bool:
@@ -193,11 +176,6 @@ class Prerender:
         if not self.enabled:
             return parse_stored(questionnaire, data)
         return self._checks.get(lambda: StoredAnswerCheck(questionnaire))(data)
-
-
-def page_links(about_slug: str | None) -> PageLinks:
-    """Return the links on every page (a template global)."""
-    return state().prerender.page_links(about_slug)
 
 
 def _page_links(about_slug: str | None) -> PageLinks:
@@ -244,7 +222,7 @@ def _build_shells(app: Flask, prerender: Prerender) -> dict[ShellKey, Pieces[byt
         return render_template("questionnaire/section.html", **context)
 
     conditions = prerender.conditions
-    for current in state(app).questionnaire.sections:
+    for current in prerender.questionnaire.sections:
         here = {q.id for q in current.questions}
         knows = any(conditions[q.id].reads - here for q in current.questions if q.id in conditions)
         for review in (False, True):
@@ -345,9 +323,8 @@ def _html(text: str) -> bytes:
     return escape(text).encode()
 
 
-def _build_results_parts(app: Flask) -> ResultsParts:
+def _build_results_parts(app: Flask, questionnaire: Questionnaire) -> ResultsParts:
     """Render every page variant, card, "why" line, alarm item and chart, with markers."""
-    questionnaire = state(app).questionnaire
     module: Any = app.jinja_env.get_template("results/_parts.html").module
     mark = Markers()
     with app.app_context(), app.test_request_context("/results"):
@@ -373,8 +350,6 @@ def _build_results_parts(app: Flask) -> ResultsParts:
 
 def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:
     """The context of every results page variant, each list one item whose HTML is a marker."""
-    from assessment.web.results import title_of
-
     pages = []
     for level, held, cards, alarmed, restored in itertools.product(Urgency, (0, 1, 2), *[(False, True)] * 3):
         acts_soon = level in ACT_SOON
@@ -390,7 +365,7 @@ def _pages(questionnaire: Questionnaire, mark: Markers) -> list[dict[str, Any]]:
             "cards": [None] if cards else [],
             "scores": [None] if questionnaire.scores else [],
             "pages": questionnaire.guidance,
-            "title_of": title_of,
+            "title_of": lambda fired: questionnaire.rule_title(fired.rule),
             "dates": dates,
             "meta": questionnaire.meta,
         }
@@ -403,13 +378,11 @@ def _cards(
     questionnaire: Questionnaire, module: Any, mark: Markers
 ) -> dict[tuple[str, Urgency, str, bool], Pieces[bytes]]:
     """One card per rule and variant, with and without a "why" block."""
-    from assessment.web.results import title_of
-
     cards: dict[tuple[str, Urgency, str, bool], Pieces[bytes]] = {}
     for rule in questionnaire.rules:
         for urgency, message in set(rule.forms):
             fired = FiredRule(rule, urgency, message)
-            title = title_of(fired)
+            title = questionnaire.rule_title(rule)
             for with_why in (False, True):
                 why = module.why_list((), items_html=mark("items")) if with_why else Markup("")
                 html = module.rule_card(fired, title, questionnaire.guidance, heading_level=3, why=why)
@@ -431,17 +404,18 @@ def _scores(
     return found
 
 
-def build(app: Flask, questionnaire: Questionnaire) -> Prerender:
+def build(app: Flask, questionnaire: Questionnaire, form_for: FormFor) -> Prerender:
     """Translate every same-page condition for the browser and render every question's HTML, once.
 
-    Building the forms here also surfaces a reserved question id before any request.
+    `form_for` gives a section's WTForms form class (the web layer's); building each here also
+    surfaces a reserved question id before any request.
     """
     conditions: dict[str, ClientCondition] = {}
     cues: dict[str, str] = {}
     for section in questionnaire.sections:
-        forms.form_for(section)
+        form_for(section)
         for question in section.questions:
-            if question.visible_if is None or not flow.reads_same_page(question, section):
+            if question.visible_if is None or not reads_same_page(question, section):
                 continue
             condition = client_condition(question.visible_if, questionnaire.questions)
             if condition is not None:
@@ -454,7 +428,7 @@ def build(app: Flask, questionnaire: Questionnaire) -> Prerender:
     with app.app_context():
         for section in questionnaire.sections:
             # Bound only to read each field's choices, id and attributes: no request, no CSRF.
-            form = forms.form_for(section)(formdata=None, meta={"csrf": False})
+            form = form_for(section)(formdata=None, meta={"csrf": False})
             rows = grid_rows(section.questions)
             for question in section.questions:
                 shown_if = conditions[question.id].json if question.id in conditions else ""
@@ -462,4 +436,4 @@ def build(app: Flask, questionnaire: Questionnaire) -> Prerender:
                 markup[question.id] = compile_question(
                     question, form.field(question.id), shown_if, macro, layout
                 )
-    return Prerender(bool(app.config.get("PRERENDER", True)), conditions, markup)
+    return Prerender(questionnaire, bool(app.config.get("PRERENDER", True)), conditions, markup)
