@@ -3,11 +3,11 @@
 The cookie is the only place answers live. It is re-checked against the model on every request,
 so an odd or tampered value can never reach scoring: a value already in the exact form the domain
 parser returns (a JSON int in range for an integer, a known option, ticked options in order, clean
-text within its limit) is taken as it is (prerender.py); anything else goes through the parser
-itself (`parse_answers`), which keeps only valid values. Nothing is kept between requests. The answers are
-stored as compressed JSON: the real questionnaire allows about 1,200 characters of free text, which
-as plain JSON (where every non-ASCII letter becomes a six-byte escape) would not fit in one 4 KB
-cookie.
+text within its limit) is taken as it is (domain/stored_answers.py, chosen by assessment/prerender);
+anything else goes through the parser itself (`parse_answers`), which keeps only valid values.
+Nothing is kept between requests. The answers are stored as compressed JSON: the real
+questionnaire allows about 1,200 characters of free text, which as plain JSON (where every
+non-ASCII letter becomes a six-byte escape) would not fit in one 4 KB cookie.
 """
 
 from __future__ import annotations
