@@ -72,8 +72,8 @@ def prepare_worker(app: object) -> None:
     Making the renderer here imports WeasyPrint, parses the stylesheet and loads the fonts, so the
     first summary a person downloads is as fast as the rest. Everything alive at this point (the
     questionnaire, compiled templates, WeasyPrint's user-agent stylesheets) lives as long as the
-    worker; frozen, it is no longer walked by each full collection, which took the P1 summary's
-    median render from about 290 to 250 ms (`python -m bench.pdf`). ``app`` is whatever gunicorn
+    worker; frozen, it is no longer walked by each full collection, which shortens every summary
+    render (`python -m bench.pdf`). ``app`` is whatever gunicorn
     loaded: the Flask app is found inside WSGI middleware (the benchmarks mount some).
     """
     one_malloc_arena()
@@ -97,9 +97,9 @@ def unwrap(app: object) -> Flask | None:
 def warm_pages(app: Flask) -> None:
     """Compile every template and make what the pages otherwise make at first use.
 
-    A worker that made these on its first requests kept those requests waiting (the first section
-    page about 14 ms, the first start page 33 ms, the first results page over 40 ms): with
-    recycling every 2,000 requests, that was the question page's p99 under load.
+    A worker that made these on its first requests kept those requests waiting (each page's first
+    request many times its usual time): with recycling every 2,000 requests, that was the question
+    page's p99 under load (`make load` prints it).
     """
     for name in app.jinja_env.list_templates(extensions=["html"]):
         app.jinja_env.get_template(name)

@@ -1,8 +1,8 @@
 """Compile checked rule-engine trees into plain Python closures, for speed at request time.
 
 rule-engine stays the language and the checker: it parses, types and rejects expressions at load.
-Its tree-walking evaluator, though, re-derives types and coerces values on every step (about 50 us
-per expression here), and assess() evaluates some 70 expressions. This module turns the same tree
+Its tree-walking evaluator, though, re-derives types and coerces values on every step, and
+assess() evaluates some 70 expressions (`make bench` compares the two). This module turns the same tree
 into nested closures with identical semantics for the subset our questionnaires use; anything
 outside that subset returns None and the caller keeps rule-engine's own evaluator. A test checks
 both give the same results on every expression of the real questionnaire.

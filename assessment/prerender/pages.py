@@ -157,7 +157,7 @@ class Prerender:
 
         Called before gunicorn forks (assessment/worker.py): every worker, a recycled one too, then
         starts with the page shells, results pages and answer checks, instead of one of its first
-        requests waiting about 60 ms for them. Only questionnaire text is made; no request is read.
+        requests waiting while they are made. Only questionnaire text is made; no request is read.
         """
         if not self.enabled:
             return

@@ -41,7 +41,7 @@ class Pieces(Generic[AnyStr]):
 
     def encoded(self: Pieces[str]) -> Pieces[bytes]:
         """Return the pieces as UTF-8: a page with one non-ASCII letter is text of two bytes a letter
-        (a dash is in every title), and encoding it whole took ~11 us a request, joining bytes ~1."""
+        (a dash is in every title), so encoding a joined page costs far more than joining bytes."""
         return Pieces(tuple(chunk.encode() for chunk in self.chunks), self.holes)
 
 

@@ -103,7 +103,7 @@ def _weasyprint() -> Any:
 
 
 def _finisher() -> Callable[[bytes], bytes]:
-    """Import the pikepdf finishing step on first use (pikepdf loads in about 50 ms)."""
+    """Import the pikepdf finishing step on first use (pikepdf is slow to import)."""
     from assessment.report.tagging import finish_pdf
 
     return finish_pdf
