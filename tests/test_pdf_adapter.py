@@ -352,6 +352,21 @@ def test_the_user_agent_stylesheet_loses_only_the_note_rules() -> None:
         without_note_rules(trimmed)
 
 
+def test_the_user_agent_marker_rule_is_kept_for_list_items_only() -> None:
+    from weasyprint import html as weasyprint_html
+
+    from assessment.report.pdf import LIST_MARKER_RULE
+    from assessment.report.pdf import MARKER_RULE
+    from assessment.report.pdf import with_list_item_markers
+
+    narrowed = with_list_item_markers(weasyprint_html.UA)
+
+    assert narrowed.replace(LIST_MARKER_RULE, MARKER_RULE) == weasyprint_html.UA
+    assert narrowed.count("::marker {") == 1
+    with pytest.raises(RuntimeError):
+        with_list_item_markers(narrowed)
+
+
 def test_the_summary_uses_no_footnotes_or_notes() -> None:
     # The renderer's user-agent stylesheet has no footnote or note rules (their call and marker text).
     root = Path(__file__).resolve().parent.parent
