@@ -293,3 +293,16 @@ def test_a_variant_that_changes_only_the_level_keeps_its_rules_message(tmp_path:
         pages.append(text(response))
     assert pages[0] == pages[1]
     assert "above the level studied as safe for healthy adults" in pages[0]
+
+
+def test_every_questions_error_link_and_change_link_reach_its_first_input(real_app: Flask) -> None:
+    # The error summary takes the id from the pre-rendered markup, the review page's Change links
+    # from the form: both must name the input the macro wrote first.
+    from assessment.web import forms
+
+    for qid, markup in state(real_app).prerender.questions.items():
+        first = markup.first_input_id
+        assert first == forms.first_input_id(markup.question), qid
+        html = str(markup.render(None, ("An error.",)))
+        assert html.count(f'id="{first}"') == 1, f"{qid}: no input with id {first}"
+        assert re.search(rf'<(input|textarea)[^>]*\bid="{re.escape(first)}"', html), qid
