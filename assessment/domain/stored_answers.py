@@ -48,17 +48,21 @@ class StoredAnswerCheck:
 
     def __call__(self, data: Mapping[str, object]) -> Answers:
         """Return what `parse_stored` returns for the same data."""
-        # The usual cookie: every key a question's, every value in the parser's form, in the
-        # questionnaire's order. Looking at the stored answers only (a page in holds a quarter of
-        # the questions) settles it; anything else takes the whole way below.
-        by_id, checked, last = self._by_id, {}, -1
+        # The usual cookie: every key a question's, every value in the parser's form. Looking at the
+        # stored answers only (a page in holds a quarter of the questions) settles it; anything
+        # else takes the whole way below. Answers saved after going back to an earlier page are
+        # out of the questionnaire's order: they are put back in it, as the parser gives them.
+        by_id, checked, last, in_order = self._by_id, {}, -1, True
         for qid, value in data.items():
             found = by_id.get(qid)
             ready = found[1](value) if found is not None else None
-            if ready is None or found is None or found[0] < last:
+            if ready is None or found is None:
                 return self._every_question(data)
             checked[qid] = ready
+            in_order = in_order and found[0] > last
             last = found[0]
+        if not in_order:
+            checked = dict(sorted(checked.items(), key=lambda item: by_id[item[0]][0]))
         return Answers(checked)
 
     def _every_question(self, data: Mapping[str, object]) -> Answers:
