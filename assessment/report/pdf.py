@@ -40,6 +40,9 @@ from datetime import UTC
 from datetime import datetime
 from importlib import resources
 from typing import Any
+from xml.etree import ElementTree
+
+from assessment.report.xhtml import parse_xhtml
 
 ASSET_SCHEME = "asset:"
 """Prefix of the only URLs the fetcher serves: ``asset:<name>``, ``<name>`` a key of the assets."""
@@ -157,12 +160,31 @@ def _make_html_class() -> type:
     sheet = html.CSS(string=ua_css, counter_style=html.UA_COUNTER_STYLE)
 
     class SummaryHTML(weasyprint.HTML):  # type: ignore[misc]
-        """WeasyPrint's HTML with the user-agent stylesheet above."""
+        """WeasyPrint's HTML with the user-agent stylesheet above, parsed by expat when it is XHTML."""
+
+        def __init__(self, *, string: str, url_fetcher: Any) -> None:
+            root = parse_xhtml(string)
+            if root is None:  # only an HTML parser can tell: WeasyPrint's own
+                super().__init__(string=string, url_fetcher=url_fetcher)
+            else:
+                _set_up_from_tree(self, root, url_fetcher)
 
         def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
             return [sheet, html.UA_FORM_STYLESHEET] if forms else [sheet]
 
     return SummaryHTML
+
+
+def _set_up_from_tree(document: Any, root: ElementTree.Element, url_fetcher: Any) -> None:
+    """Set what weasyprint.HTML.__init__ sets (WeasyPrint 70, pinned), from an already parsed tree."""
+    import cssselect2
+    import weasyprint
+
+    document.base_url = weasyprint._find_base_url(root, None)
+    document.url_fetcher = url_fetcher
+    document.media_type = "print"
+    document.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+    document.etree_element = document.wrapper_element.etree_element
 
 
 @functools.cache
