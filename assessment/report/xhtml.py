@@ -29,6 +29,7 @@ _NORMALISED_IN_ATTRIBUTE = re.compile(r"=\s*(\"[^\"]*[\t\n\r][^\"]*\"|'[^']*[\t\
 
 def parse_xhtml(text: str) -> ElementTree.Element | None:
     """Return the tree tinyhtml5 builds for `text`, or None when only an HTML parser can tell."""
+    # Exactly this doctype, so no internal subset: the text can declare no entity to expand.
     if not text.lstrip().startswith("<!DOCTYPE html>") or _NORMALISED_IN_ATTRIBUTE.search(text):
         return None
     try:
@@ -37,7 +38,7 @@ def parse_xhtml(text: str) -> ElementTree.Element | None:
         return None
     if not _html_shaped(root):
         return None
-    head, body = root
+    body = root[1]
     root.text = None
     if body.tail:
         last = body[-1] if len(body) else None
