@@ -95,8 +95,19 @@ def test_a_summary_at_every_maximum_with_markup_in_every_text_parses_to_the_html
         "<!DOCTYPE html><html><head></head><body></body>text after</html>",
         "<!DOCTYPE html><html><body></body></html>",
         '<!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml"><head></head><body></body></html>',
+        '<!DOCTYPE html [<!ENTITY x "y">]><html><head></head><body><p>&x;</p></body></html>',
     ],
-    ids=["doctype", "void", "entity", "attribute-newline", "nbsp", "text-after-body", "no-head", "namespace"],
+    ids=[
+        "doctype",
+        "void",
+        "entity",
+        "attribute-newline",
+        "nbsp",
+        "text-after-body",
+        "no-head",
+        "namespace",
+        "declared-entity",
+    ],
 )
 def test_what_only_an_html_parser_reads_right_goes_to_weasyprints_parser(html: str) -> None:
     assert parse_xhtml(html) is None
