@@ -55,12 +55,15 @@ class StoredAnswerCheck:
         by_id, checked, last, in_order = self._by_id, {}, -1, True
         for qid, value in data.items():
             found = by_id.get(qid)
-            ready = found[1](value) if found is not None else None
-            if ready is None or found is None:
+            if found is None:
+                return self._every_question(data)
+            index, check = found
+            ready = check(value)
+            if ready is None:
                 return self._every_question(data)
             checked[qid] = ready
-            in_order = in_order and found[0] > last
-            last = found[0]
+            in_order = in_order and index > last
+            last = index
         if not in_order:
             checked = dict(sorted(checked.items(), key=lambda item: by_id[item[0]][0]))
         return Answers(checked)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from assessment import create_app
 from assessment.config import ROOT
@@ -237,6 +238,29 @@ def test_every_results_variant_is_shown_by_some_case(results_apps: tuple[Flask, 
     assert ("alarms", True) in seen and ("held", True, False) in seen and ("held", False, True) in seen
 
 
+def results_both_ways(
+    tmp_path: Path, yaml_text: str, answers: dict[str, Any]
+) -> tuple[Flask, list[TestResponse]]:
+    """GET /results with these answers in the cookie, from this questionnaire with PRERENDER on
+    and off; return the pre-rendering app and both responses."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "QUESTIONS_PATH": str(write_questionnaire(tmp_path, yaml_text)),
+        "GUIDANCE_DIR": str(MINI_GUIDANCE),
+    }
+    fast, slow = create_app(config), create_app({**config, "PRERENDER": False})
+    parsed = parse_answers(state(fast).questionnaire, raw_of(answers)).answers
+    responses = []
+    for app in (fast, slow):
+        client = app.test_client()
+        client.set_cookie(
+            "gutcheck", seal(derive_key(SECRET), {answers_store.KEY: answers_store.encode(parsed)})
+        )
+        responses.append(client.get("/results"))
+    return fast, responses
+
+
 def test_a_score_too_wide_to_list_is_filled_in_per_request(tmp_path: Path) -> None:
     """A score with too many values to make at start-up gets its chart and row filled in instead."""
     wide = MINI.read_text(encoding="utf-8")
@@ -246,21 +270,8 @@ def test_a_score_too_wide_to_list_is_filled_in_per_request(tmp_path: Path) -> No
         ("{min: 50, max: 100, label: higher}", "{min: 50, max: 100000, label: higher}"),
     ]:
         wide = wide.replace(before, after)
-    config: dict[str, Any] = {
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "QUESTIONS_PATH": str(write_questionnaire(tmp_path, wide)),
-        "GUIDANCE_DIR": str(MINI_GUIDANCE),
-    }
-    fast, slow = create_app(config), create_app({**config, "PRERENDER": False})
-    answers = parse_answers(state(fast).questionnaire, raw_of(MINI_ANSWERS)).answers
-    pages = []
-    for app in (fast, slow):
-        client = app.test_client()
-        client.set_cookie(
-            "gutcheck", seal(derive_key(SECRET), {answers_store.KEY: answers_store.encode(answers)})
-        )
-        pages.append(text(client.get("/results")))
+    fast, responses = results_both_ways(tmp_path, wide, MINI_ANSWERS)
+    pages = [text(response) for response in responses]
     assert pages[0] == pages[1]
     assert re.search(r"<strong>\d+\.\d\d</strong> out of 100000", pages[0]), "the total is not on the page"
     with fast.test_request_context("/results"):
@@ -274,23 +285,9 @@ def test_a_variant_that_changes_only_the_level_keeps_its_rules_message(tmp_path:
     yaml_text = MINI.read_text(encoding="utf-8").replace(
         "        message: Your daily amount is above the highest amount monographs mention.\n", ""
     )
-    config: dict[str, Any] = {
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "QUESTIONS_PATH": str(write_questionnaire(tmp_path, yaml_text)),
-        "GUIDANCE_DIR": str(MINI_GUIDANCE),
-    }
-    fast, slow = create_app(config), create_app({**config, "PRERENDER": False})
-    answers = parse_answers(state(fast).questionnaire, raw_of(MINI_ANSWERS | {"dose_g": "50"})).answers
-    pages = []
-    for app in (fast, slow):
-        client = app.test_client()
-        client.set_cookie(
-            "gutcheck", seal(derive_key(SECRET), {answers_store.KEY: answers_store.encode(answers)})
-        )
-        response = client.get("/results")
-        assert response.status_code == 200
-        pages.append(text(response))
+    _, responses = results_both_ways(tmp_path, yaml_text, MINI_ANSWERS | {"dose_g": "50"})
+    assert [response.status_code for response in responses] == [200, 200]
+    pages = [text(response) for response in responses]
     assert pages[0] == pages[1]
     assert "above the level studied as safe for healthy adults" in pages[0]
 
