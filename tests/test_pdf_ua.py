@@ -22,6 +22,7 @@ from pathlib import Path
 import outloud
 import pdfua
 import pikepdf
+import pydyf
 import pytest
 from flask import Flask
 from pikepdf import Array
@@ -36,9 +37,12 @@ from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain.answers_file import AnswerDates
 from assessment.report import PdfRenderer
+from assessment.report import tagging
 from assessment.report.summary import build_summary
 from assessment.report.tagging import PAGINATION_BDC
 from assessment.report.tagging import Changes
+from assessment.report.tagging import NumberedFacts
+from assessment.report.tagging import facts_before_writing
 from assessment.report.tagging import finish_pdf
 from assessment.report.tagging import finish_pdf_with_changes
 from assessment.report.tagging import rewrite_marked_content
@@ -599,7 +603,7 @@ def test_a_failing_finishing_step_still_serves_the_summary(
     document = SHAPES.replace("Footer", secret)
     pdf_renderer = PdfRenderer()
 
-    def broken(data: bytes) -> bytes:
+    def broken(data: bytes, known: object) -> bytes:
         raise pikepdf.PdfError(f"cannot read {secret}")
 
     monkeypatch.setattr(pdf_renderer, "_finish", broken)
@@ -645,3 +649,103 @@ def test_the_finished_pdf_is_compressed_and_its_metadata_stays_plain() -> None:
         assert "/Filter" not in metadata
         assert any(s.get("/Type") == Name.ObjStm for s in streams)
     assert len(pdf) < 1.2 * len(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# The structure tree read from WeasyPrint's objects before it writes the file
+# ---------------------------------------------------------------------------------------------
+
+
+def written_with_facts(html: str) -> tuple[bytes, NumberedFacts | None]:
+    """WeasyPrint's file as the finishing step gets it, and the facts read before it was written."""
+    pdf_renderer = PdfRenderer()
+    seen: list[tuple[bytes, NumberedFacts | None]] = []
+
+    def keep(data: bytes, known: NumberedFacts | None) -> bytes:
+        seen.append((data, known))
+        return data
+
+    pdf_renderer._finish = keep
+    pdf_renderer.render(html)
+    return seen[0]
+
+
+def file_facts(data: bytes) -> tuple[object, ...]:
+    """The facts of a walk of the written file, by object number, for comparison."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        facts = walk_structure(pdf.Root.StructTreeRoot)
+        ids = {key: element.objgen[0] for key, element in facts.ids.items()}
+        return (
+            {page[0]: mcids for page, mcids in facts.marked.items()},
+            ids,
+            [t.objgen[0] for t in facts.tables],
+        )
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_the_tree_read_before_writing_is_the_tree_the_file_holds(app: Flask, name: str) -> None:
+    with app.test_request_context():
+        questionnaire = state(app).questionnaire
+        html = summary_document(
+            assess(questionnaire, persona_answers(questionnaire, name)), AnswerDates(dt.date(2026, 6, 1))
+        ).html
+    for document in (html, SHAPES):
+        data, known = written_with_facts(document)
+        assert known is not None, "WeasyPrint's own tree is read before writing"
+        assert (known.marked, known.ids, known.tables) == file_facts(data)
+        assert known.tables and known.ids and known.marked
+        # The finished file is the same whichever way the facts came.
+        assert finish_pdf(data, known) == finish_pdf(data)
+
+
+def written_tree(*elements: pydyf.Dictionary, role_map: bool = False) -> tuple[pydyf.PDF, int]:
+    """A pydyf PDF whose structure tree root has these elements as children, and its page's number."""
+    pdf = pydyf.PDF()
+    page = pydyf.Dictionary({"Type": "/Page"})
+    pdf.add_object(page)
+    for element in elements:
+        element.setdefault("Pg", page.reference)
+        pdf.add_object(element)
+    root = pydyf.Dictionary({"Type": "/StructTreeRoot", "K": pydyf.Array([e.reference for e in elements])})
+    if role_map:
+        root["RoleMap"] = pydyf.Dictionary({"Custom": "/P"})
+    pdf.add_object(root)
+    pdf.catalog["StructTreeRoot"] = root.reference
+    return pdf, page.number
+
+
+def element(kind: str, **entries: object) -> pydyf.Dictionary:
+    return pydyf.Dictionary({"Type": "/StructElem", "S": kind, **entries})
+
+
+def test_a_tree_weasyprint_would_not_write_is_left_to_the_file_walk() -> None:
+    pdf, page = written_tree(element("/P", K=pydyf.Array([0, 1])))
+    facts = facts_before_writing(pdf)
+    assert facts is not None and facts.marked == {page: {0, 1}}
+    assert facts_before_writing(written_tree(element("/P"), role_map=True)[0]) is None
+    assert facts_before_writing(written_tree(element("/TH", ID=pydyf.String("caf\u00e9")))[0]) is None
+    inline = element("/P", K=pydyf.Array([element("/Span")]))
+    assert facts_before_writing(written_tree(inline)[0]) is None
+    # A marked-content reference: WeasyPrint links MCIDs directly.
+    holder = element("/P")
+    pdf, _ = written_tree(holder)
+    reference = pydyf.Dictionary({"Type": "/MCR", "MCID": 0})
+    pdf.add_object(reference)
+    holder["K"] = pydyf.Array([reference.reference])
+    assert facts_before_writing(pdf) is None
+
+
+def test_a_failing_tree_read_still_gives_the_finished_summary(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Sentinel-Answer-4711"
+
+    def broken(pdf: object) -> None:
+        raise ValueError(f"cannot read {secret}")
+
+    monkeypatch.setattr(tagging, "facts_before_writing", broken)
+    with caplog.at_level(logging.ERROR, logger="assessment.report.pdf"):
+        pdf = PdfRenderer().render(SHAPES.replace("Footer", secret))
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        assert "/IDTree" in opened.Root.StructTreeRoot  # finished, from a walk of the file
+    assert "ValueError" in caplog.text and secret not in caplog.text

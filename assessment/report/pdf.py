@@ -112,11 +112,23 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-def _finisher() -> Callable[[bytes], bytes]:
+def _finisher() -> Callable[[bytes, Any], bytes]:
     """Import the pikepdf finishing step on first use (pikepdf is slow to import)."""
     from assessment.report.tagging import finish_pdf
 
     return finish_pdf
+
+
+def _tree_facts(pdf: Any) -> Any:
+    """The structure tree's facts from WeasyPrint's objects, or None to have the file walked."""
+    from assessment.report.tagging import facts_before_writing
+
+    try:
+        return facts_before_writing(pdf)
+    except Exception as exc:  # the finishing step then walks the written file, as for any PDF
+        # The type only: a message could quote the document, and nothing about a person is logged.
+        logger.error("Reading the tagged structure before writing failed (%s)", type(exc).__name__)
+        return None
 
 
 def without_note_rules(ua_css: str) -> str:
@@ -402,13 +414,18 @@ class PdfRenderer:
             # With the finishing step, WeasyPrint writes uncompressed and pikepdf compresses on save:
             # pydyf deflates every stream at level 9 in Python-driven calls, the finishing step
             # would inflate the page streams again, and qpdf's own deflate is faster (the file is
-            # the same size).
+            # the same size). Just before writing, the structure tree is read from WeasyPrint's own
+            # objects, which is cheaper than walking it again in the written file.
+            known: list[Any] = []
             pdf: bytes = document.write_pdf(
-                pdf_variant=PDF_VARIANT, attachments=embedded, uncompressed_pdf=self._finish is not None
+                pdf_variant=PDF_VARIANT,
+                attachments=embedded,
+                uncompressed_pdf=self._finish is not None,
+                finisher=(lambda _, written: known.append(_tree_facts(written))) if self._finish else None,
             )
         finally:
             self._give_back(prepared)
-        return self._finished(pdf)
+        return self._finished(pdf, known[0] if known else None)
 
     def _attachments(self, attachments: Sequence[Attachment]) -> list[Any]:
         """WeasyPrint attachments for the caller's files, read from memory."""
@@ -428,12 +445,12 @@ class PdfRenderer:
             embedded.append(attachment)
         return embedded
 
-    def _finished(self, pdf: bytes) -> bytes:
+    def _finished(self, pdf: bytes, known: Any) -> bytes:
         """The PDF after the finishing step, if there is one; as rendered if that step fails."""
         if self._finish is None:
             return pdf
         try:
-            finished: bytes = self._finish(pdf)
+            finished: bytes = self._finish(pdf, known)
         except Exception as exc:  # a PDF with WeasyPrint's tagging, uncompressed, beats no summary
             # The type only: a message could quote the document, and nothing about a person is logged.
             logger.error("PDF/UA finishing step failed (%s); serving the PDF as rendered", type(exc).__name__)

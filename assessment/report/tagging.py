@@ -16,6 +16,10 @@ step closes from the PDF's own structure, knowing nothing about our templates:
      its right, else ``/Column`` with a TD below; a TH over no data at all (a corner) gets
      ``/Column`` in the first row and ``/Row`` below it. A ``/Scope`` already written is kept.
 
+The renderer reads the tree's facts (the MCIDs it reaches, elements with /ID, tables) from
+WeasyPrint's own objects just before they are written (``facts_before_writing``), so this step
+need not walk the written tree through pikepdf; any tree unlike WeasyPrint's is walked in the file.
+
 The content streams are rewritten by a byte-level fast path when nothing in them can be mistaken
 for an operator (no literal strings, comments or inline images, as WeasyPrint writes them), and by
 pikepdf's parser otherwise; tests check that both give the same stream.
@@ -31,6 +35,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 import pikepdf
 from pikepdf import Array
@@ -72,12 +77,28 @@ class Changes:
     """``/Scope`` values written, counted by value (``Column``, ``Row``, ``Both``)."""
 
 
-def finish_pdf(data: bytes) -> bytes:
-    """Return ``data`` (a tagged PDF from WeasyPrint) with the three gaps above closed."""
-    return finish_pdf_with_changes(data)[0]
+@dataclass
+class NumberedFacts:
+    """What :class:`TreeFacts` holds, by object number, read before WeasyPrint writes the file."""
+
+    marked: dict[int, set[int]] = field(default_factory=dict)
+    """MCIDs the tree reaches, by page object number."""
+    ids: dict[bytes, int] = field(default_factory=dict)
+    """Numbers of the structure elements by ``/ID`` (the first one when an id repeats)."""
+    tables: list[int] = field(default_factory=list)
+    """Numbers of the ``/Table`` structure elements, in document order."""
 
 
-def finish_pdf_with_changes(data: bytes) -> tuple[bytes, Changes]:
+def finish_pdf(data: bytes, known: NumberedFacts | None = None) -> bytes:
+    """Return ``data`` (a tagged PDF from WeasyPrint) with the three gaps above closed.
+
+    ``known``: the tree's facts as :func:`facts_before_writing` read them from the objects ``data``
+    was written from; the file's tree is then not walked again.
+    """
+    return finish_pdf_with_changes(data, known)[0]
+
+
+def finish_pdf_with_changes(data: bytes, known: NumberedFacts | None = None) -> tuple[bytes, Changes]:
     """Like :func:`finish_pdf`, also saying what changed."""
     changes = Changes()
     with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -86,7 +107,7 @@ def finish_pdf_with_changes(data: bytes) -> tuple[bytes, Changes]:
             return data, changes  # not tagged: nothing to finish
         found = tree_root.get("/RoleMap")
         role_map = found if isinstance(found, Dictionary) else None
-        facts = walk_structure(tree_root, role_map)
+        facts = walk_structure(tree_root, role_map) if known is None else _facts_in(pdf, known)
         changes.artifacts = _artifact_untagged_content(pdf, tree_root, facts)
         changes.ids = _write_id_tree(pdf, tree_root, facts)
         for table in facts.tables:
@@ -147,6 +168,99 @@ def walk_structure(tree_root: Dictionary, role_map: Dictionary | None = None) ->
             facts.tables.append(node)
         stack.extend(reversed(_children(node, page, facts)))
     return facts
+
+
+def _facts_in(pdf: pikepdf.Pdf, known: NumberedFacts) -> TreeFacts:
+    """The file's objects that ``known`` names by number (a written file keeps pydyf's numbers)."""
+    tables = [pdf.get_object((number, 0)) for number in known.tables]
+    return TreeFacts(
+        marked={(page, 0): mcids for page, mcids in known.marked.items()},
+        ids={key: pdf.get_object((number, 0)) for key, number in known.ids.items()},
+        tables=[table for table in tables if isinstance(table, Dictionary)],
+    )
+
+
+def facts_before_writing(pdf: Any) -> NumberedFacts | None:
+    """Walk WeasyPrint's structure tree in its own objects (a ``pydyf.PDF``), as the file walk would.
+
+    Reading plain Python objects is a fraction of the cost of walking the written file through
+    pikepdf. Returns None for anything WeasyPrint 70 does not write (a RoleMap, direct or marked
+    content reference elements, a non-ASCII /ID), which the file walk then handles.
+    """
+    objects = pdf.objects
+    root = _written_object(objects, pdf.catalog.get("StructTreeRoot"))
+    if not isinstance(root, dict) or "RoleMap" in root:
+        return None
+    facts = NumberedFacts()
+    seen: set[int] = set()
+    stack: list[tuple[Any, int | None]] = [(kid, None) for kid in reversed(_written_kids(root))]
+    while stack:
+        reference, page = stack.pop()
+        number = _object_number(reference)
+        if number is None or number >= len(objects):
+            return None  # an element written inline, or a dangling reference
+        node = objects[number]
+        if number in seen or not isinstance(node, dict):
+            continue
+        seen.add(number)
+        if "Pg" in node:
+            page = _object_number(node["Pg"])
+            if page is None:
+                return None
+        children = _note_written_element(objects, number, node, page, facts)
+        if children is None:
+            return None
+        stack.extend(reversed(children))
+    return facts
+
+
+def _note_written_element(
+    objects: list[Any], number: int, node: dict[str, Any], page: int | None, facts: NumberedFacts
+) -> list[tuple[Any, int | None]] | None:
+    """Record an element's /ID, table role and MCIDs; its child elements, or None if unexpected."""
+    element_id = node.get("ID")
+    if element_id is not None:
+        text = getattr(element_id, "string", None)
+        if not isinstance(text, str) or not text.isascii():
+            return None
+        facts.ids.setdefault(text.encode("ascii"), number)
+    if node.get("S") == "/Table":
+        facts.tables.append(number)
+    children: list[tuple[Any, int | None]] = []
+    for kid in _written_kids(node):
+        if isinstance(kid, int):
+            if page is not None:
+                facts.marked.setdefault(page, set()).add(kid)
+            continue
+        target = _written_object(objects, kid)
+        if not isinstance(target, dict) or target.get("Type") == "/MCR":
+            return None
+        if target.get("Type") != "/OBJR":
+            children.append((kid, page))
+    return children
+
+
+def _object_number(reference: Any) -> int | None:
+    """The number in pydyf's ``b"12 0 R"``, or None for anything else."""
+    if isinstance(reference, bytes) and reference.endswith(b" 0 R"):
+        number = reference[:-4]
+        if number.isdigit():
+            return int(number)
+    return None
+
+
+def _written_object(objects: list[Any], reference: Any) -> Any:
+    """The pydyf object a reference names, or None."""
+    number = _object_number(reference)
+    return objects[number] if number is not None and number < len(objects) else None
+
+
+def _written_kids(node: dict[str, Any]) -> list[Any]:
+    """The /K of a pydyf structure element as a list."""
+    kids = node.get("K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, list) else [kids]
 
 
 def _note_element(node: Dictionary, role_map: Dictionary | None, facts: TreeFacts) -> None:
