@@ -130,6 +130,9 @@ INTERNALS = {
     "weasyprint.urls": "weasyprint",
     "weasyprint.text": "weasyprint",
     "weasyprint.html": "weasyprint",
+    "weasyprint.css": "weasyprint",
+    "weasyprint.layout": "weasyprint",
+    "weasyprint.formatting_structure": "weasyprint",
 }
 
 
