@@ -32,6 +32,7 @@ from weasyprint.layout import percent
 
 from assessment.report import PdfRenderer
 from assessment.report import fast_layout
+from assessment.report.pdf import _make_html_class
 from assessment.report.pdf import base_stylesheet
 from assessment.web.state import state
 from tests.casefiles import CASES
@@ -332,3 +333,10 @@ def test_another_weasyprint_version_is_left_alone(monkeypatch: pytest.MonkeyPatc
     assert not fast_layout.installed()
     assert percent.resolve_percentages is stock
     assert ComputedStyle.__missing__ is stock_missing
+
+
+def test_the_renderer_installs_the_patch() -> None:
+    fast_layout.uninstall()
+    _make_html_class.cache_clear()  # it installs the patch once per process, before any render
+    PdfRenderer(base_stylesheet())
+    assert fast_layout.installed()
