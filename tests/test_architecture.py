@@ -130,6 +130,10 @@ INTERNALS = {
     "weasyprint.urls": "weasyprint",
     "weasyprint.text": "weasyprint",
     "weasyprint.html": "weasyprint",
+    "weasyprint.css": "weasyprint",
+    "weasyprint.layout": "weasyprint",
+    "weasyprint.formatting_structure": "weasyprint",
+    "weasyprint.draw": "weasyprint",
 }
 
 
