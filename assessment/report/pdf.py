@@ -150,6 +150,18 @@ def with_list_item_markers(ua_css: str) -> str:
     return ua_css
 
 
+def _install_fast_paths() -> None:
+    """Faster equivalents of WeasyPrint 70.0's hottest style, layout and drawing functions.
+
+    Each gives the same PDF (tests/test_fast_layout.py, tests/test_fast_text.py); on any other
+    WeasyPrint they stay out and the stock code runs.
+    """
+    from assessment.report import fast_layout
+
+    fast_layout.install()
+    fast_text.install()
+
+
 @functools.cache
 def _make_html_class() -> type:
     """Build WeasyPrint's HTML class with a lighter user-agent stylesheet, made once per process.
@@ -168,12 +180,7 @@ def _make_html_class() -> type:
     import weasyprint
     from weasyprint import html
 
-    from assessment.report import fast_layout
-
-    # Faster equivalents of WeasyPrint 70.0's hottest style, layout and drawing functions: the
-    # same PDF (tests/test_fast_layout.py, tests/test_fast_text.py); other versions run stock code.
-    fast_layout.install()
-    fast_text.install()
+    _install_fast_paths()
     # Parsed like the stock sheet: same counter styles, no font configuration.
     ua_css = with_list_item_markers(without_note_rules(html.UA))
     sheet = html.CSS(string=ua_css, counter_style=html.UA_COUNTER_STYLE)
