@@ -1,4 +1,5 @@
-"""The fast line drawing (report/fast_text.py) writes the very PDF WeasyPrint's own loop writes."""
+"""The fast line drawing (report/fast_text.py) and the layouts kept from measuring for drawing
+(report/kept_layouts.py) write the very PDF WeasyPrint's own code writes."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import pytest
 import weasyprint
 from flask import Flask
 from weasyprint.draw import text as weasyprint_text
+from weasyprint.text.line_break import Layout
 
 from assessment import create_app
 from assessment.domain import assess
 from assessment.domain import parse_answers
 from assessment.domain.answers_file import AnswerDates
 from assessment.report import fast_text
+from assessment.report import kept_layouts
 from assessment.report.pdf import PdfRenderer
 from assessment.web.state import state
 from assessment.web.summary_download import summary_document
@@ -35,6 +38,7 @@ CRAFTED = """<!DOCTYPE html><html lang="en"><head><style>
   .spaced { letter-spacing: 1.5pt; word-spacing: 4pt }
   .justify { text-align: justify; width: 60mm }
   .clip { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; width: 30mm }
+  .free { white-space: pre-wrap; overflow-wrap: anywhere; width: 70mm }
   .caps { font-variant: small-caps } .mono { font-family: monospace } .serif { font-family: serif }
 </style></head><body>
   <p>Plain words, then <b>bold</b>, <i>italic</i>, <b><i>both</i></b>, <small>small</small>,
@@ -50,6 +54,14 @@ CRAFTED = """<!DOCTYPE html><html lang="en"><head><style>
   <p>Missing glyphs: \u4e2d\u6587 \ue000 and then text again.</p>
   <p class="clip">A line too long for its box, cut with an ellipsis at the end.</p>
   <p class="caps">Small capitals Mix Case</p>
+  <p class="free">A person's own text
+keeps its line breaks, and a word far too long for the column such as
+Pneumonoultramicroscopicsilicovolcanoconiosisandthensomemoretextwithoutanyspace wraps anywhere.
+
+After a blank line.</p>
+  <p style="white-space: pre-line">Pre-line text
+  collapses spaces   but keeps breaks.</p>
+  <p><u>Underlined</u>, <s>struck</s> and <span style="text-decoration: overline">overlined</span> words.</p>
   <p>   </p>
 </body></html>"""
 
@@ -65,9 +77,9 @@ def app() -> Flask:
 
 
 @pytest.fixture(autouse=True)
-def fast_text_stays_installed() -> Iterator[None]:
+def fast_paths_stay_installed() -> Iterator[None]:
     yield
-    assert fast_text.install()
+    assert fast_text.install() and kept_layouts.install()
 
 
 def summary_html(app: Flask, raw: dict[str, list[Any]]) -> str:
@@ -103,10 +115,11 @@ def _flat(array: Any) -> Iterator[Any]:
 
 
 def both_ways(renderer: PdfRenderer, html: str) -> tuple[list[Any], list[Any]]:
-    """The page streams and fonts of ``html`` drawn by WeasyPrint's loop, then by the fast one."""
+    """The page streams and fonts of ``html`` drawn by WeasyPrint's own code, then by ours."""
     fast_text.uninstall()
+    kept_layouts.uninstall()
     stock = drawn(renderer.render(html))
-    assert fast_text.install()
+    assert fast_text.install() and kept_layouts.install()
     return stock, drawn(renderer.render(html))
 
 
@@ -179,3 +192,52 @@ def test_any_other_weasyprint_keeps_its_own_loop(monkeypatch: pytest.MonkeyPatch
     monkeypatch.undo()
     assert fast_text.install()
     assert weasyprint_text.draw_first_line is fast_text.draw_first_line
+
+
+class Rebuilds:
+    """Counts the layouts drawing builds anew, and all it asks to be made ready."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.anew = self.asked = 0
+        stock, ours = kept_layouts._stock["reactivate"], Layout.reactivate
+
+        def counted_stock(layout: Any, style: Any) -> None:
+            self.anew += 1
+            stock(layout, style)
+
+        def counted(layout: Any, style: Any) -> None:
+            self.asked += 1
+            ours(layout, style)
+
+        monkeypatch.setitem(kept_layouts._stock, "reactivate", counted_stock)
+        monkeypatch.setattr(Layout, "reactivate", counted)
+
+
+def test_a_summarys_lines_are_drawn_from_the_layouts_that_measured_them(
+    app: Flask, renderer: PdfRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds = Rebuilds(monkeypatch)
+    renderer.render(summary_html(app, raw_of(load_case(CASES_DIR / "p1_emma.yaml")["answers"])))
+    assert rebuilds.asked > 100
+    assert rebuilds.anew == 0
+
+
+def test_justified_lines_get_a_new_layout_with_their_spacing(
+    renderer: PdfRenderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds = Rebuilds(monkeypatch)
+    renderer.render(CRAFTED)
+    # Every line of the justified paragraph but its last is stretched after it was measured.
+    assert rebuilds.anew >= 2
+    assert rebuilds.asked > rebuilds.anew
+
+
+def test_any_other_weasyprint_frees_and_rebuilds_its_layouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept_layouts.uninstall()
+    stock = (vars(Layout)["deactivate"], vars(Layout)["reactivate"])
+    monkeypatch.setattr(weasyprint, "__version__", "70.1")
+    assert not kept_layouts.install()
+    assert (vars(Layout)["deactivate"], vars(Layout)["reactivate"]) == stock
+    monkeypatch.undo()
+    assert kept_layouts.install()
+    assert vars(Layout)["reactivate"] is kept_layouts.reactivate

@@ -16,6 +16,7 @@ lays out glyphs as this module expects; otherwise the stock function stays.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,9 @@ _PIECES = "gutcheck_glyph_pieces"
 
 _Key = tuple[int, int, int]
 """A glyph as Pango placed it: glyph id, advance width and x offset, in Pango units."""
+
+_PARAGRAPH_ENDS = re.compile("[\n\r\u2029]")
+"""What Pango ends a paragraph at (``pango_find_paragraph_boundary``) unless in single-paragraph mode."""
 
 _original: Any = None
 """WeasyPrint's own ``draw_first_line`` once ``install()`` has run: the fallback."""
@@ -94,7 +98,10 @@ def draw_first_line(stream: Any, textbox: Any, text_overflow: str, block_ellipsi
         return []
     if textbox.style["font_size"] < 1e-6:  # pydyf's default float precision
         return []
-    pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+    if _PARAGRAPH_ENDS.search(textbox.pango_layout.text):
+        # Without a paragraph end the mode changes nothing but would make Pango lay the text out
+        # again, which a layout kept from measuring (kept_layouts.py) need not.
+        pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
     first_line, _ = textbox.pango_layout.get_first_line()
     runs = _plain_runs(stream, textbox, first_line)
     if runs is None:

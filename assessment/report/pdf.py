@@ -157,9 +157,11 @@ def _install_fast_paths() -> None:
     WeasyPrint they stay out and the stock code runs.
     """
     from assessment.report import fast_layout
+    from assessment.report import kept_layouts
 
     fast_layout.install()
     fast_text.install()
+    kept_layouts.install()
 
 
 @functools.cache
