@@ -15,7 +15,6 @@ import logging
 import pkgutil
 from collections.abc import Callable
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ from assessment.report import fast_layout
 from assessment.report.pdf import _make_html_class
 from assessment.report.pdf import base_stylesheet
 from assessment.web.state import state
-from tests.casefiles import CASES
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
@@ -98,12 +96,6 @@ def test_a_personas_summary_has_the_same_pages(app: Flask, renderer: PdfRenderer
 
 def test_the_summary_at_every_maximum_has_the_same_pages(app: Flask, renderer: PdfRenderer) -> None:
     assert_same_pages(renderer, summary_html(app, at_maximum(state(app).questionnaire)))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
-def test_every_case_files_summary_has_the_same_pages(app: Flask, renderer: PdfRenderer, case: Path) -> None:
-    assert_same_pages(renderer, case_html(app, case.stem))
 
 
 # Everything the summaries never use that the replacements treat specially.
