@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask import session
+from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import validate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.test import TestResponse
 
 from assessment import create_app
@@ -18,6 +23,7 @@ from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
 from assessment.prerender import Prerender
+from assessment.prerender.pages import CSRF_SALT
 from assessment.web import answers_store
 from assessment.web.crypto_session import derive_key
 from assessment.web.crypto_session import seal
@@ -303,3 +309,37 @@ def test_every_questions_error_link_and_change_link_reach_its_first_input(real_a
         html = str(markup.render(None, ("An error.",)))
         assert html.count(f'id="{first}"') == 1, f"{qid}: no input with id {first}"
         assert re.search(rf'<(input|textarea)[^>]*\bid="{re.escape(first)}"', html), qid
+
+
+def _page_token(response: TestResponse) -> str:
+    found = TOKEN.search(text(response))
+    assert found is not None, "the page has no CSRF input"
+    return text(response)[found.end(1) : found.start(2)]
+
+
+def test_a_pages_csrf_token_is_the_one_flask_wtf_signs_in_the_same_second(
+    real_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # itsdangerous stamps whole seconds
+    client = real_app.test_client()
+    first = client.get("/q/" + state(real_app).questionnaire.sections[0].id)
+    second = client.get("/q/" + state(real_app).questionnaire.sections[0].id)
+    with client.session_transaction() as stored:
+        raw = stored["csrf_token"]
+    with real_app.test_request_context():
+        session["csrf_token"] = raw
+        expected = generate_csrf()
+        validate_csrf(_page_token(second))  # raises when Flask-WTF would refuse the post
+    # The first page made the session's raw token through Flask-WTF; the second signed it itself.
+    assert _page_token(second) == expected
+    assert _page_token(first) == expected
+
+
+def test_a_post_with_the_pages_token_is_accepted_and_a_forged_one_refused(real_app: Flask) -> None:
+    client = real_app.test_client()
+    section = state(real_app).questionnaire.sections[0].id
+    client.get(f"/q/{section}")
+    token = _page_token(client.get(f"/q/{section}"))
+    assert client.post(f"/q/{section}", data={"csrf_token": token}).status_code in (200, 302, 303)
+    forged = URLSafeTimedSerializer("another key", salt=CSRF_SALT).dumps("0" * 40)
+    assert client.post(f"/q/{section}", data={"csrf_token": forged}).status_code == 400
