@@ -128,7 +128,8 @@ CROSS_ANSWERS = {"age": "40", "mood": "ok", "pain": "5", "more": "yes"}
 def test_pre_rendered_section_pages_equal_the_templates(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every section page, with and without return=review, is the same with and without shells."""
+    """Every section page, with and without return=review (and a row), is the same with and without
+    shells."""
     used: list[object] = []
     shell = Prerender.shell
 
@@ -153,7 +154,7 @@ def test_pre_rendered_section_pages_equal_the_templates(
     other = slow.test_client()
     pages = 0
     for current in questionnaire.sections:
-        for suffix in ("", "?return=review"):
+        for suffix in ("", "?return=review", f"?return=review&row={current.questions[-1].id}"):
             for one in (client, other):
                 if cookie is not None:
                     one.set_cookie("gutcheck", cookie.value)
@@ -170,6 +171,33 @@ def test_pre_rendered_section_pages_equal_the_templates(
     if case == "cross-page":
         assert ("second", False, True) in shells
         assert "data-known=" in text(client.get("/q/second"))
+
+
+def test_section_page_links_are_made_once_for_every_variant(real_app: Flask) -> None:
+    """Step, Back link and form action, made at the first page for every variant, are the ones the
+    page shows; a request under another path (SCRIPT_NAME) works out its own."""
+    pages = state(real_app).prerender
+    sections = pages.questionnaire.sections
+    first, second, third = sections[:3]
+    row = third.questions[-1].id
+    with real_app.test_request_context("/"):
+        after = pages.section_nav((third.id, second.id, False, ""))
+        assert after is pages.section_nav((third.id, second.id, False, ""))
+        assert after.values == {
+            "step": 3,
+            "steps": len(sections),
+            "back_url": f"/q/{second.id}",
+            "back_text": "Back",
+            "action": f"/q/{third.id}",
+        }
+        assert after.html["step"] == b"3" and after.html["back_url"] == f"/q/{second.id}".encode()
+        assert pages.section_nav((first.id, "", False, "")).values["back_url"] == "/"
+        review = pages.section_nav((third.id, "", True, row))
+        assert review is pages.section_nav((third.id, "", True, row))
+        assert (review.values["back_url"], review.values["back_text"]) == ("/review", "Back to your answers")
+        assert review.html["action"] == f"/q/{third.id}?return=review&amp;row={row}".encode()
+    with real_app.test_request_context("/", base_url="http://localhost/sub/"):
+        assert pages.section_nav((third.id, second.id, False, "")).values["back_url"] == f"/sub/q/{second.id}"
 
 
 def test_a_flashed_message_is_shown_on_a_pre_rendered_page(real_app: Flask) -> None:
