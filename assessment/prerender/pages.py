@@ -286,12 +286,19 @@ def _reusable() -> bool:
 
 def csrf_input() -> Markup:
     """Return the hidden CSRF input, as FlaskForm would write it ('' when CSRF is off)."""
-    config = current_app.config
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
     if not config.get("WTF_CSRF_ENABLED", True):
         return Markup("")
     name = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
-    token = escape(_csrf_token(name, config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)))
-    return Markup(f'<input id="{escape(name)}" name="{escape(name)}" type="hidden" value="{token}">')
+    token = escape(_csrf_token(name, config.get("WTF_CSRF_SECRET_KEY", app.secret_key)))
+    return Markup(f'{_csrf_input_start(name)}{token}">')
+
+
+@functools.lru_cache(maxsize=4)
+def _csrf_input_start(name: str) -> str:
+    """The hidden input up to its value, for the field name configured (escaped once per name)."""
+    return f'<input id="{escape(name)}" name="{escape(name)}" type="hidden" value="'
 
 
 def _csrf_token(name: str, secret_key: Any) -> str:
@@ -301,13 +308,16 @@ def _csrf_token(name: str, secret_key: Any) -> str:
     Flask-WTF itself makes a session's first token, a token already made in this request, and any
     token its serializer refuses; the signing is itsdangerous's either way, and Flask-WTF checks it.
     """
-    if name in g or name not in session or secret_key is None:
+    # The objects behind the proxies, each looked up once.
+    request_globals = g._get_current_object()
+    stored = session._get_current_object()  # type: ignore[attr-defined]
+    if name in request_globals or name not in stored or secret_key is None:
         return str(generate_csrf())
     try:
-        token = str(_csrf_serializer(secret_key).dumps(session[name]))
+        token = str(_csrf_serializer(secret_key).dumps(stored[name]))
     except TypeError:  # not a JSON value: Flask-WTF replaces it with a new one
         return str(generate_csrf())
-    setattr(g, name, token)
+    setattr(request_globals, name, token)
     return token
 
 

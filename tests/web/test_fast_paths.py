@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask import g
 from flask import session
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import URLSafeTimedSerializer
@@ -23,6 +25,7 @@ from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
 from assessment.prerender import Prerender
+from assessment.prerender import csrf_input
 from assessment.prerender.pages import CSRF_SALT
 from assessment.web import answers_store
 from assessment.web.crypto_session import derive_key
@@ -36,6 +39,7 @@ from tests.web.conftest import MINI_ANSWERS
 from tests.web.conftest import SECRET
 from tests.web.conftest import Respondent
 from tests.web.conftest import generic_answers
+from tests.web.conftest import make_app
 from tests.web.conftest import stored_form
 from tests.web.conftest import text
 from tests.web.conftest import write_questionnaire
@@ -371,3 +375,14 @@ def test_a_post_with_the_pages_token_is_accepted_and_a_forged_one_refused(real_a
     assert client.post(f"/q/{section}", data={"csrf_token": token}).status_code in (200, 302, 303)
     forged = URLSafeTimedSerializer("another key", salt=CSRF_SALT).dumps("0" * 40)
     assert client.post(f"/q/{section}", data={"csrf_token": forged}).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["csrf_token", 'odd"<name>&'])
+def test_the_csrf_input_is_the_one_flask_form_writes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # itsdangerous stamps whole seconds
+    app = make_app(WTF_CSRF_FIELD_NAME=name)
+    with app.test_request_context("/"):
+        session[name] = "0" * 40  # a raw token made by an earlier page: this one signs it itself
+        html = csrf_input()
+        g.pop(name)  # Flask-WTF then signs it again for the form
+        assert html == str(FlaskForm()[name])
