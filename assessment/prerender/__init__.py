@@ -8,7 +8,8 @@ Each part has a slow way that gives the same result, and tests compare the two
 
 - **Links.** url_for costs microseconds and a page has several links that are the same for everyone:
   they are built once per process, but only when a URL cannot depend on the request (no
-  SCRIPT_NAME, no SERVER_NAME, no url_defaults) and only from the app's own values.
+  SCRIPT_NAME, no SERVER_NAME, no url_defaults) and only from the app's own values. A section
+  page's step, Back link and form action are made that way for every variant at once (SectionNav).
 - **Section page shells.** The page around the questions is rendered once per section and variant,
   through the same templates, with a marker for each value that changes (SHELL_HOLES); a GET without
   messages or errors joins the pieces. Each is rendered for two different requests and kept only when

@@ -6,6 +6,7 @@ import functools
 import itertools
 import json
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -65,6 +66,13 @@ FormFor = Callable[[Section], Any]
 ShellKey = tuple[str, bool, bool]
 """A section page's variant: section id, returning to the review page, with data-known."""
 
+NavKey = tuple[str, str, bool, str]
+"""A section page's links: section id, the visible section before it ('' for none, and when returning
+to the review page), returning to the review page, the review row to return to ('' for none)."""
+
+BACK_TEXT = "Back"
+BACK_TO_REVIEW_TEXT = "Back to your answers"
+
 
 @dataclass(frozen=True, slots=True)
 class ClientCondition:
@@ -72,6 +80,15 @@ class ClientCondition:
 
     json: str
     reads: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionNav:
+    """A section page's step, Back link and form action: as section.html reads them (`values`), and
+    escaped as UTF-8 for its shell's holes (`html`)."""
+
+    values: Mapping[str, Any]
+    html: Mapping[str, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +121,7 @@ class Prerender:
         self._shells: Once[dict[ShellKey, Pieces[bytes]]] = Once()
         self._results: Once[ResultsParts] = Once()
         self._checks: Once[StoredAnswerCheck] = Once()
+        self._navs: Once[dict[NavKey, SectionNav]] = Once()
 
     def url(self, endpoint: str, **values: Any) -> str:
         """Return url_for(endpoint, **values), built once per process when no request changes it."""
@@ -115,6 +133,24 @@ class Prerender:
             found = self._urls[key] = url_for(endpoint, **values)
         return found
 
+    def section_url(self, section_id: str, *, review: bool = False, row: str = "") -> str:
+        """Return the URL of a section page (returning to the review page, at a row, if asked)."""
+        values: dict[str, Any] = {"section_id": section_id}
+        if review:
+            values["return"] = "review"  # a Python keyword, so it cannot be passed by name
+            if row:
+                values["row"] = row
+        return self.url("questionnaire.section", **values)
+
+    def section_nav(self, key: NavKey) -> SectionNav:
+        """Return a section page's step, Back link and form action; made for every variant at once,
+        at the first page, when no request changes them (as `url`)."""
+        if self.enabled and _reusable():
+            found = self._navs.get(lambda: _build_navs(self)).get(key)
+            if found is not None:
+                return found
+        return _section_nav(self, key)
+
     def page_links(self, about_slug: str | None) -> PageLinks:
         """Return the links on every page (one call per page), built once per process when they can be."""
         if not (self.enabled and _reusable()):
@@ -124,13 +160,14 @@ class Prerender:
             found = self._urls[("page_links", about_slug)] = _page_links(about_slug)
         return found
 
-    def section_page(self, key: ShellKey, page: Mapping[str, Any]) -> bytes | None:
+    def section_page(self, key: ShellKey, nav: SectionNav, page: Mapping[str, Any]) -> bytes | None:
         """Return the section page joined from its shell (UTF-8), or None when it must be rendered."""
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         shell = self.shell(app, key)
         if shell is None:
             return None
-        return shell.fill({k: (v if isinstance(v, Markup) else escape(v)).encode() for k, v in page.items()})
+        holes = {k: (v if isinstance(v, Markup) else escape(v)).encode() for k, v in page.items()}
+        return shell.fill({**nav.html, **holes})
 
     def shell(self, app: Flask, key: ShellKey) -> Pieces[bytes] | None:
         """Return the pre-rendered page for this request, if it can be used."""
@@ -171,6 +208,7 @@ class Prerender:
             self._shells.get(lambda: _build_shells(app, self))
             self._results.get(lambda: _build_results_parts(app, self.questionnaire))
             self._checks.get(lambda: StoredAnswerCheck(self.questionnaire))
+            self._navs.get(lambda: _build_navs(self))
 
     @property
     def results_built(self) -> bool:
@@ -182,6 +220,43 @@ class Prerender:
         if not self.enabled:
             return parse_stored(questionnaire, data)
         return self._checks.get(lambda: StoredAnswerCheck(questionnaire))(data)
+
+
+def _nav_keys(questionnaire: Questionnaire) -> Iterator[NavKey]:
+    """Every section page's links: after no section or any earlier one, or back to each review row."""
+    sections = questionnaire.sections
+    for index, current in enumerate(sections):
+        for previous in ("", *(s.id for s in sections[:index])):
+            yield (current.id, previous, False, "")
+        for row in ("", *(q.id for q in current.questions)):
+            yield (current.id, "", True, row)
+
+
+def _build_navs(pages: Prerender) -> dict[NavKey, SectionNav]:
+    """Make every section page's links (a few hundred): only the questionnaire decides them."""
+    return {key: _section_nav(pages, key) for key in _nav_keys(pages.questionnaire)}
+
+
+def _section_nav(pages: Prerender, key: NavKey) -> SectionNav:
+    """Work out a section page's step, Back link and form action."""
+    section_id, previous, review, row = key
+    ids = [s.id for s in pages.questionnaire.sections]
+    if review:
+        back_url, back_text = pages.url("questionnaire.review"), BACK_TO_REVIEW_TEXT
+    elif previous:
+        back_url, back_text = pages.section_url(previous), BACK_TEXT
+    else:
+        back_url, back_text = pages.url("questionnaire.start"), BACK_TEXT
+    # "Step k of n": the section's place among all of them, so n never changes during a walk (a
+    # page that does not apply is skipped, and its number with it).
+    values = {
+        "step": ids.index(section_id) + 1,
+        "steps": len(ids),
+        "back_url": back_url,
+        "back_text": back_text,
+        "action": pages.section_url(section_id, review=review, row=row),
+    }
+    return SectionNav(values, {name: escape(value).encode() for name, value in values.items()})
 
 
 def _page_links(about_slug: str | None) -> PageLinks:
@@ -211,12 +286,19 @@ def _reusable() -> bool:
 
 def csrf_input() -> Markup:
     """Return the hidden CSRF input, as FlaskForm would write it ('' when CSRF is off)."""
-    config = current_app.config
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
     if not config.get("WTF_CSRF_ENABLED", True):
         return Markup("")
     name = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
-    token = escape(_csrf_token(name, config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)))
-    return Markup(f'<input id="{escape(name)}" name="{escape(name)}" type="hidden" value="{token}">')
+    token = escape(_csrf_token(name, config.get("WTF_CSRF_SECRET_KEY", app.secret_key)))
+    return Markup(f'{_csrf_input_start(name)}{token}">')
+
+
+@functools.lru_cache(maxsize=4)
+def _csrf_input_start(name: str) -> str:
+    """The hidden input up to its value, for the field name configured (escaped once per name)."""
+    return f'<input id="{escape(name)}" name="{escape(name)}" type="hidden" value="'
 
 
 def _csrf_token(name: str, secret_key: Any) -> str:
@@ -226,13 +308,16 @@ def _csrf_token(name: str, secret_key: Any) -> str:
     Flask-WTF itself makes a session's first token, a token already made in this request, and any
     token its serializer refuses; the signing is itsdangerous's either way, and Flask-WTF checks it.
     """
-    if name in g or name not in session or secret_key is None:
+    # The objects behind the proxies, each looked up once.
+    request_globals = g._get_current_object()
+    stored = session._get_current_object()  # type: ignore[attr-defined]
+    if name in request_globals or name not in stored or secret_key is None:
         return str(generate_csrf())
     try:
-        token = str(_csrf_serializer(secret_key).dumps(session[name]))
+        token = str(_csrf_serializer(secret_key).dumps(stored[name]))
     except TypeError:  # not a JSON value: Flask-WTF replaces it with a new one
         return str(generate_csrf())
-    setattr(g, name, token)
+    setattr(request_globals, name, token)
     return token
 
 

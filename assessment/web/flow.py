@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import flash
 from flask import g
 from flask import redirect
@@ -26,12 +24,7 @@ MISSING_MESSAGE = "Answer the questions on this page first."
 
 def section_url(section: Section, *, review: bool = False, row: str = "") -> str:
     """Return the URL of a section page (returning to the review page, at a row, after saving, if asked)."""
-    values: dict[str, Any] = {"section_id": section.id}
-    if review:
-        values["return"] = "review"  # a Python keyword, so it cannot be passed by name
-        if row:
-            values["row"] = row
-    return state().prerender.url("questionnaire.section", **values)
+    return state().prerender.section_url(section.id, review=review, row=row)
 
 
 def review_url(row: str = "") -> str:
@@ -42,13 +35,6 @@ def review_url(row: str = "") -> str:
 def row_anchor(question_id: str) -> str:
     """Return the id of a question's row on the review page."""
     return f"answer-{question_id}"
-
-
-def step_of(questionnaire: Questionnaire, section: Section) -> tuple[int, int]:
-    """Return (k, n) for "Step k of n": the section's place among all sections, so n never changes
-    during a walk (a page that does not apply is skipped, and its number with it)."""
-    ids = [s.id for s in questionnaire.sections]
-    return ids.index(section.id) + 1, len(ids)
 
 
 def shown_questions(section: Section, path: VisiblePath) -> tuple[Question, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from flask import Blueprint
 from flask import abort
@@ -32,7 +31,6 @@ from assessment.domain.lengths import LengthRange
 from assessment.domain.lengths import path_length_range
 from assessment.prerender import ClientCondition
 from assessment.prerender import FormValue
-from assessment.prerender import Prerender
 from assessment.prerender import QuestionMarkup
 from assessment.prerender import csrf_input
 from assessment.prerender import field_value
@@ -198,23 +196,19 @@ def _render(
     questions = "".join(parts)  # HTML: pre-rendered Markup, filled with escaped values
     summary = _error_summary(markup, shown, errors, page_errors or [])
     known = _known_elsewhere(prerender.conditions, current, shown, answers)
-    page = _page_values(prerender, current, path, review, row, known)
-    joined = (
-        None
-        if summary
-        else prerender.section_page(
-            (current.id, review, bool(known)), {**page, "questions": Markup(questions)}
-        )
-    )
+    # Made once per process for every variant: only the questionnaire decides them.
+    previous = None if review else path.previous_section(current.id)
+    nav = prerender.section_nav((current.id, previous.id if previous else "", review, row))
+    page = {
+        "csrf_input": csrf_input(),
+        "known": json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
+        "questions": Markup(questions),
+    }
+    joined = None if summary else prerender.section_page((current.id, review, bool(known)), nav, page)
     if joined is not None:
         return joined
     return render_template(
-        "questionnaire/section.html",
-        section=current,
-        summary=summary,
-        review=review,
-        questions=Markup(questions),
-        **page,
+        "questionnaire/section.html", section=current, summary=summary, review=review, **nav.values, **page
     )
 
 
@@ -247,29 +241,6 @@ def _error_summary(
         for message in errors.get(q.id, ())
     ]
     return summary + [{"target": "main-content", "message": message} for message in page_errors]
-
-
-def _page_values(
-    pages: Prerender, current: Section, path: VisiblePath, review: bool, row: str, known: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Return the values around a section page's questions: step, links, CSRF input, data-known."""
-    step, steps = flow.step_of(pages.questionnaire, current)
-    previous = path.previous_section(current.id)
-    if review:
-        back_url, back_text = pages.url("questionnaire.review"), "Back to your answers"
-    elif previous is not None:
-        back_url, back_text = flow.section_url(previous), "Back"
-    else:
-        back_url, back_text = pages.url("questionnaire.start"), "Back"
-    return {
-        "step": step,
-        "steps": steps,
-        "back_url": back_url,
-        "back_text": back_text,
-        "action": flow.section_url(current, review=review, row=row),
-        "csrf_input": csrf_input(),
-        "known": json.dumps(known, separators=(",", ":"), ensure_ascii=False) if known else "",
-    }
 
 
 @bp.get("/review")

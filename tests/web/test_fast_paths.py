@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask import g
 from flask import session
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import URLSafeTimedSerializer
@@ -23,6 +25,7 @@ from assessment.domain import Answers
 from assessment.domain import QuestionType
 from assessment.domain import parse_answers
 from assessment.prerender import Prerender
+from assessment.prerender import csrf_input
 from assessment.prerender.pages import CSRF_SALT
 from assessment.web import answers_store
 from assessment.web.crypto_session import derive_key
@@ -36,6 +39,7 @@ from tests.web.conftest import MINI_ANSWERS
 from tests.web.conftest import SECRET
 from tests.web.conftest import Respondent
 from tests.web.conftest import generic_answers
+from tests.web.conftest import make_app
 from tests.web.conftest import stored_form
 from tests.web.conftest import text
 from tests.web.conftest import write_questionnaire
@@ -128,7 +132,8 @@ CROSS_ANSWERS = {"age": "40", "mood": "ok", "pain": "5", "more": "yes"}
 def test_pre_rendered_section_pages_equal_the_templates(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every section page, with and without return=review, is the same with and without shells."""
+    """Every section page, with and without return=review (and a row), is the same with and without
+    shells."""
     used: list[object] = []
     shell = Prerender.shell
 
@@ -153,7 +158,7 @@ def test_pre_rendered_section_pages_equal_the_templates(
     other = slow.test_client()
     pages = 0
     for current in questionnaire.sections:
-        for suffix in ("", "?return=review"):
+        for suffix in ("", "?return=review", f"?return=review&row={current.questions[-1].id}"):
             for one in (client, other):
                 if cookie is not None:
                     one.set_cookie("gutcheck", cookie.value)
@@ -170,6 +175,33 @@ def test_pre_rendered_section_pages_equal_the_templates(
     if case == "cross-page":
         assert ("second", False, True) in shells
         assert "data-known=" in text(client.get("/q/second"))
+
+
+def test_section_page_links_are_made_once_for_every_variant(real_app: Flask) -> None:
+    """Step, Back link and form action, made at the first page for every variant, are the ones the
+    page shows; a request under another path (SCRIPT_NAME) works out its own."""
+    pages = state(real_app).prerender
+    sections = pages.questionnaire.sections
+    first, second, third = sections[:3]
+    row = third.questions[-1].id
+    with real_app.test_request_context("/"):
+        after = pages.section_nav((third.id, second.id, False, ""))
+        assert after is pages.section_nav((third.id, second.id, False, ""))
+        assert after.values == {
+            "step": 3,
+            "steps": len(sections),
+            "back_url": f"/q/{second.id}",
+            "back_text": "Back",
+            "action": f"/q/{third.id}",
+        }
+        assert after.html["step"] == b"3" and after.html["back_url"] == f"/q/{second.id}".encode()
+        assert pages.section_nav((first.id, "", False, "")).values["back_url"] == "/"
+        review = pages.section_nav((third.id, "", True, row))
+        assert review is pages.section_nav((third.id, "", True, row))
+        assert (review.values["back_url"], review.values["back_text"]) == ("/review", "Back to your answers")
+        assert review.html["action"] == f"/q/{third.id}?return=review&amp;row={row}".encode()
+    with real_app.test_request_context("/", base_url="http://localhost/sub/"):
+        assert pages.section_nav((third.id, second.id, False, "")).values["back_url"] == f"/sub/q/{second.id}"
 
 
 def test_a_flashed_message_is_shown_on_a_pre_rendered_page(real_app: Flask) -> None:
@@ -343,3 +375,14 @@ def test_a_post_with_the_pages_token_is_accepted_and_a_forged_one_refused(real_a
     assert client.post(f"/q/{section}", data={"csrf_token": token}).status_code in (200, 302, 303)
     forged = URLSafeTimedSerializer("another key", salt=CSRF_SALT).dumps("0" * 40)
     assert client.post(f"/q/{section}", data={"csrf_token": forged}).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["csrf_token", 'odd"<name>&'])
+def test_the_csrf_input_is_the_one_flask_form_writes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # itsdangerous stamps whole seconds
+    app = make_app(WTF_CSRF_FIELD_NAME=name)
+    with app.test_request_context("/"):
+        session[name] = "0" * 40  # a raw token made by an earlier page: this one signs it itself
+        html = csrf_input()
+        g.pop(name)  # Flask-WTF then signs it again for the form
+        assert html == str(FlaskForm()[name])
