@@ -64,16 +64,19 @@ def pages(pdf: bytes) -> Pages:
     ]
 
 
-def both_ways(renderer: PdfRenderer, html: str) -> tuple[Pages, Pages]:
-    """Render with WeasyPrint's own code, then with the replacements."""
-    fast_layout.uninstall()
+def both_ways(
+    renderer: PdfRenderer, html: str, patches: tuple[Any, ...] = (fast_layout,)
+) -> tuple[Pages, Pages]:
+    """Render with WeasyPrint's own code, then with the replacements (these fast-path modules)."""
+    for module in patches:
+        module.uninstall()
     stock = pages(renderer.render(html))
-    assert fast_layout.install()
+    assert all(module.install() for module in patches)
     return stock, pages(renderer.render(html))
 
 
-def assert_same_pages(renderer: PdfRenderer, html: str) -> None:
-    stock, fast = both_ways(renderer, html)
+def assert_same_pages(renderer: PdfRenderer, html: str, patches: tuple[Any, ...] = (fast_layout,)) -> None:
+    stock, fast = both_ways(renderer, html, patches)
     assert len(fast) == len(stock)
     for number, (old, new) in enumerate(zip(stock, fast, strict=True), 1):
         assert new[0] == old[0], f"page {number}: text differs"

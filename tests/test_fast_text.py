@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import secrets
 from collections.abc import Iterator
@@ -17,18 +16,15 @@ from weasyprint.draw import text as weasyprint_text
 from weasyprint.text.line_break import Layout
 
 from assessment import create_app
-from assessment.domain import assess
-from assessment.domain import parse_answers
-from assessment.domain.answers_file import AnswerDates
 from assessment.report import fast_text
 from assessment.report import kept_layouts
 from assessment.report.pdf import PdfRenderer
 from assessment.web.state import state
-from assessment.web.summary_download import summary_document
 from tests.casefiles import CASES_DIR
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
 from tests.test_xhtml_parse import at_maximum
+from tests.test_xhtml_parse import summary_html
 
 # Text that gives Pango's glyph loop every kind of run: fonts, sizes and styles changing inside a
 # line, spacing, justification, right-to-left scripts, combining marks (glyphs moved sideways and
@@ -80,14 +76,6 @@ def app() -> Flask:
 def fast_paths_stay_installed() -> Iterator[None]:
     yield
     assert fast_text.install() and kept_layouts.install()
-
-
-def summary_html(app: Flask, raw: dict[str, list[Any]]) -> str:
-    """The summary the PDF route renders for these answers."""
-    questionnaire = state(app).questionnaire
-    answers = parse_answers(questionnaire, raw).answers
-    with app.test_request_context():
-        return summary_document(assess(questionnaire, answers), AnswerDates(dt.date(2026, 6, 1))).html
 
 
 def drawn(pdf: bytes) -> list[Any]:

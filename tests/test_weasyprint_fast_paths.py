@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from pypdf import PdfReader
 
 from assessment.report import fast_layout
 from assessment.report import fast_text
@@ -17,6 +15,7 @@ from assessment.report.pdf import PdfRenderer
 from tests.casefiles import CASES
 from tests.casefiles import load_case
 from tests.casefiles import raw_of
+from tests.test_fast_layout import assert_same_pages
 from tests.test_xhtml_parse import summary_html
 
 FAST_PATHS = (fast_layout, fast_text, kept_layouts)
@@ -33,23 +32,7 @@ def fast_paths_stay_installed() -> Iterator[None]:
     assert all(module.install() for module in FAST_PATHS)
 
 
-def pages(pdf: bytes) -> list[tuple[str, bytes]]:
-    """The extracted text and the decoded content stream of every page."""
-    return [
-        (page.extract_text(), page.get_contents().get_data()) for page in PdfReader(io.BytesIO(pdf)).pages
-    ]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
 def test_every_case_files_summary_has_the_same_pages(app: Flask, renderer: PdfRenderer, case: Path) -> None:
-    html = summary_html(app, raw_of(load_case(case)["answers"]))
-    for module in FAST_PATHS:
-        module.uninstall()
-    stock = pages(renderer.render(html))
-    assert all(module.install() for module in FAST_PATHS)
-    fast = pages(renderer.render(html))
-    assert len(fast) == len(stock)
-    for number, (old, new) in enumerate(zip(stock, fast, strict=True), 1):
-        assert new[0] == old[0], f"page {number}: text differs"
-        assert new[1] == old[1], f"page {number}: content stream differs"
+    assert_same_pages(renderer, summary_html(app, raw_of(load_case(case)["answers"])), FAST_PATHS)

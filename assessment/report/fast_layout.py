@@ -28,8 +28,7 @@ from weasyprint.css import properties
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import percent
 
-SUPPORTED_VERSION = "70.0"
-"""The WeasyPrint release whose source these replacements were checked against, line by line."""
+from assessment.report.fast_text import WEASYPRINT_VERSION
 
 _Dimension = properties.Dimension
 # Values check_math() answers falsy for without looking: none of them has a ``type`` attribute.
@@ -257,7 +256,7 @@ def installed() -> bool:
 
 def install() -> bool:
     """Patch the replacements in when WeasyPrint is 70.0 and say whether they are in; idempotent."""
-    if weasyprint.__version__ != SUPPORTED_VERSION:  # written for 70.0's source: run the stock code
+    if weasyprint.__version__ != WEASYPRINT_VERSION:  # written for 70.0's source: run the stock code
         return False
     with _lock:
         if not _functions:

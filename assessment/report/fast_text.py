@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 WEASYPRINT_VERSION = "70.0"
-"""The only WeasyPrint whose ``draw_first_line`` this module reproduces."""
+"""The only WeasyPrint release the fast paths (this module, ``fast_layout``, ``kept_layouts``) were
+written from and are installed on."""
 
 _GLYPH_INFO_FIELDS = 5
 """PangoGlyphInfo as 32-bit words: glyph, width, x offset, y offset, visual attributes."""

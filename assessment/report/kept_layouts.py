@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-WEASYPRINT_VERSION = "70.0"
-"""The only WeasyPrint whose ``Layout`` life cycle this module reproduces."""
+from assessment.report.fast_text import WEASYPRINT_VERSION
 
 _KEPT = "gutcheck_kept"
 """Attribute set on a WeasyPrint ``Layout`` whose Pango layout was kept instead of freed."""
