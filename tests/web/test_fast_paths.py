@@ -3,6 +3,8 @@ parser, base85, the CSRF token, the pre-rendered section pages and the missing-a
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 import re
 import time
@@ -27,6 +29,7 @@ from assessment.domain import parse_answers
 from assessment.prerender import Prerender
 from assessment.prerender import csrf_input
 from assessment.prerender.pages import CSRF_SALT
+from assessment.prerender.pages import CsrfSerializer
 from assessment.web import answers_store
 from assessment.web.crypto_session import derive_key
 from assessment.web.crypto_session import seal
@@ -44,6 +47,8 @@ from tests.web.conftest import stored_form
 from tests.web.conftest import text
 from tests.web.conftest import write_questionnaire
 
+# A raw token as Flask-WTF makes one: the SHA-1 hex digest of 64 random bytes.
+RAW_TOKEN = "3f786850e387550fdab836ed7e6dc881de23001b"
 B85_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
 TOKEN = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]+(")')
 ODD_VALUES: list[Any] = [
@@ -382,7 +387,29 @@ def test_the_csrf_input_is_the_one_flask_form_writes(name: str, monkeypatch: pyt
     monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # itsdangerous stamps whole seconds
     app = make_app(WTF_CSRF_FIELD_NAME=name)
     with app.test_request_context("/"):
-        session[name] = "0" * 40  # a raw token made by an earlier page: this one signs it itself
+        session[name] = RAW_TOKEN  # a raw token made by an earlier page: this one signs it itself
         html = csrf_input()
         g.pop(name)  # Flask-WTF then signs it again for the form
         assert html == str(FlaskForm()[name])
+
+
+def test_tokens_signed_without_the_zlib_attempt_are_the_tokens_flask_wtf_signs() -> None:
+    # The page's serializer skips itsdangerous's compression attempt: for every raw token of the
+    # kind Flask-WTF makes, the stock serializer never keeps the compressed form either.
+    stock = URLSafeTimedSerializer(SECRET, salt=CSRF_SALT)
+    ours = CsrfSerializer(SECRET, salt=CSRF_SALT)
+    for _ in range(2000):
+        raw = hashlib.sha1(os.urandom(64)).hexdigest()
+        assert ours.dump_payload(raw) == stock.dump_payload(raw)
+
+
+@pytest.mark.parametrize("raw", ["0" * 40, "ab" * 20, "x" * 300])
+def test_a_token_the_stock_serializer_would_compress_is_still_accepted(raw: str) -> None:
+    # Only an odd raw token (never one Flask-WTF makes) compresses; signed plainly it still validates.
+    assert URLSafeTimedSerializer(SECRET, salt=CSRF_SALT).dump_payload(raw).startswith(b".")
+    app = make_app()
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        token = str(csrf_input()).split('value="', 1)[1].split('"', 1)[0]
+        assert not token.startswith(".")
+        validate_csrf(token)  # raises when Flask-WTF would refuse the post
