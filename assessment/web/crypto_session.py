@@ -38,6 +38,7 @@ from assessment.web.state import state
 
 _VERSION = b"\x01"
 _NONCE = 12
+_TAG = 16  # AES-GCM's authentication tag, appended to the ciphertext
 HOST_PREFIX = "__Host-"
 STATELESS_PREFIX = "/api/"
 
@@ -64,14 +65,29 @@ def derive_key(secret: str | bytes) -> bytes:
 
 def seal(key: bytes, payload: dict[str, Any], now: float | None = None, started: float | None = None) -> str:
     """Encrypt and authenticate a payload with its issue time and the time its session began."""
-    issued = int(now if now is not None else time.time())
-    body = json.dumps(
-        {"t": issued, "s": int(started) if started is not None else issued, "d": payload},
-        separators=(",", ":"),
-    ).encode()
+    body = _envelope(payload, now, started)
     nonce = os.urandom(_NONCE)
     sealed = _VERSION + nonce + AESGCM(key).encrypt(nonce, body, _VERSION)
     return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+
+def sealed_length(payload: dict[str, Any], now: float | None = None, started: float | None = None) -> int:
+    """Return the length of the token ``seal`` makes for this payload, without encrypting it.
+
+    AES-GCM adds only its tag to the plaintext, and base64 without padding takes 4 characters per 3
+    bytes, rounded up: the length follows from the envelope's.
+    """
+    size = len(_VERSION) + _NONCE + len(_envelope(payload, now, started)) + _TAG
+    return (4 * size + 2) // 3
+
+
+def _envelope(payload: dict[str, Any], now: float | None, started: float | None) -> bytes:
+    """The plaintext a cookie seals: the payload with its issue time and its session's start."""
+    issued = int(now if now is not None else time.time())
+    return json.dumps(
+        {"t": issued, "s": int(started) if started is not None else issued, "d": payload},
+        separators=(",", ":"),
+    ).encode()
 
 
 def unseal_envelope(

@@ -24,6 +24,7 @@ from assessment.domain import visible_path
 from assessment.web import answers_store
 from assessment.web.crypto_session import derive_key
 from assessment.web.crypto_session import seal
+from assessment.web.crypto_session import sealed_length
 from tests.conftest import MINI_GUIDANCE
 from tests.web.conftest import COOKIE
 from tests.web.conftest import MINI_ANSWERS
@@ -258,6 +259,20 @@ def test_every_answer_at_its_maximum_fits_in_one_cookie(
     response = Respondent(client, first_section=real.sections[0].id).post(f"/q/{last.id}", fields)
     assert response.status_code == 302, summary_of(text(response))
     assert len(set_cookie_header(response).encode()) < COOKIE_LIMIT
+
+
+def test_the_size_guard_measures_the_token_seal_makes_without_encrypting() -> None:
+    # fits_in_cookie works the length out from the plaintext: it must be the sealed token's, for
+    # every remainder of base64's groups of three, non-ASCII text and any session start.
+    rng = random.Random(11)
+    key = derive_key(SECRET)
+    for size in range(0, 3000, 7):
+        text_value = "".join(rng.choice("ab\u00e9\u20ac\"\\<") for _ in range(size))
+        payload = {"answers": text_value, "csrf_token": "f" * 40, "at": "2026-11-30"}
+        now = 1_800_000_000 + rng.randrange(10**6)
+        started = now - rng.randrange(8 * 3600)
+        assert sealed_length(payload, now=now, started=started) == len(seal(key, payload, now, started))
+    assert sealed_length({}) == len(seal(key, {}))
 
 
 LONG_TEXT = """
