@@ -17,8 +17,9 @@ from a saved file", and 10 slow clients (a byte every 3 s, in the headers or the
 probe measures GET /healthz; its p99 must stay under 1 s.
 
 Fault run, straight to gunicorn: one worker is killed with SIGKILL in the middle of a PDF render
-(found through the socket of the in-flight request). Expected: only that request fails, every other
-request succeeds, and gunicorn brings the worker count back to 3.
+(found through the socket of the in-flight request). Expected: the requests that worker held fail
+(that render, and any page its other threads were serving), every other request succeeds, and
+gunicorn brings the worker count back to 3.
 
 The session answers carry a sentinel; afterwards it must not appear in anything gunicorn or nginx
 printed, and the workers' TMPDIR must be empty (PDFs are rendered in memory).
@@ -102,14 +103,23 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     missing_retry_after: int = 0
     count: int = 0
+    # The client port of each request that got no response (0 when it never connected).
+    error_ports: list[int] = field(default_factory=list)
 
     def add(
-        self, kind: str, status: int | None, ms: float, error: str = "", retry_after: bool = True
+        self,
+        kind: str,
+        status: int | None,
+        ms: float,
+        error: str = "",
+        retry_after: bool = True,
+        port: int = 0,
     ) -> None:
         with self.lock:
             self.count += 1
             if status is None:
                 self.errors[kind][error] += 1
+                self.error_ports.append(port)
             else:
                 self.statuses[kind][status] += 1
                 self.latencies[kind].append(ms)
@@ -126,26 +136,48 @@ class Tally:
 def send(target: Target, kind: str, rng: random.Random) -> tuple[int, bool, int]:
     """Send one request of a kind on a fresh connection; return (status, has Retry-After, local port)."""
     conn = target.connect()
+    port = 0
     try:
-        cookie = {"Cookie": rng.choice(target.cookies)}
-        if kind == "page":
-            conn.request("GET", rng.choice(target.pages), headers=cookie)
-        elif kind == "guidance":
-            conn.request("GET", rng.choice(target.guidance))
-        elif kind == "api":
-            headers = {"Content-Type": "application/json"}
-            conn.request("POST", "/api/v1/assessments", body=target.api_body, headers=headers)
-        elif kind == "pdf_get":
-            conn.request("GET", "/report.pdf", headers=cookie)
-        else:
-            headers = {"Content-Type": "application/json"}
-            conn.request("POST", "/api/v1/report", body=target.api_body, headers=headers)
-        port = conn.sock.getsockname()[1] if conn.sock else 0
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status, resp.getheader("Retry-After") is not None, port
+        conn.connect()
+        # Read now: http.client drops the socket when the server closes the connection unanswered.
+        port = _local_port(conn)
+        return _send_on(conn, target, kind, rng)
+    except (OSError, http.client.HTTPException) as exc:
+        exc.client_port = port  # type: ignore[union-attr]
+        raise
     finally:
         conn.close()
+
+
+def _local_port(conn: http.client.HTTPConnection) -> int:
+    """Return the client port of a connection, 0 when it has none (never connected, or closed)."""
+    try:
+        return int(conn.sock.getsockname()[1]) if conn.sock else 0
+    except OSError:
+        return 0
+
+
+def _send_on(
+    conn: http.client.HTTPConnection, target: Target, kind: str, rng: random.Random
+) -> tuple[int, bool, int]:
+    """Send one request of a kind on an open connection; return (status, has Retry-After, local port)."""
+    cookie = {"Cookie": rng.choice(target.cookies)}
+    if kind == "page":
+        conn.request("GET", rng.choice(target.pages), headers=cookie)
+    elif kind == "guidance":
+        conn.request("GET", rng.choice(target.guidance))
+    elif kind == "api":
+        headers = {"Content-Type": "application/json"}
+        conn.request("POST", "/api/v1/assessments", body=target.api_body, headers=headers)
+    elif kind == "pdf_get":
+        conn.request("GET", "/report.pdf", headers=cookie)
+    else:
+        headers = {"Content-Type": "application/json"}
+        conn.request("POST", "/api/v1/report", body=target.api_body, headers=headers)
+    port = _local_port(conn)
+    resp = conn.getresponse()
+    resp.read()
+    return resp.status, resp.getheader("Retry-After") is not None, port
 
 
 MIX = (("page", 60), ("guidance", 10), ("api", 20), ("pdf_get", 5), ("pdf_api", 5))
@@ -161,7 +193,7 @@ def client_loop(target: Target, tally: Tally, deadline: float, limit: int, seed:
         try:
             status, retry_after, _ = send(target, kind, rng)
         except (OSError, http.client.HTTPException) as exc:
-            tally.add(kind, None, 0, type(exc).__name__)
+            tally.add(kind, None, 0, type(exc).__name__, port=getattr(exc, "client_port", 0))
             continue
         tally.add(kind, status, (time.perf_counter() - started) * 1000, retry_after=retry_after)
 
@@ -385,7 +417,24 @@ def boot_times(logs: str) -> list[float]:
 
 def find_owner(server_port: int, client_port: int, pids: list[int]) -> int | None:
     """Return the worker pid holding the server side of a loopback connection from client_port."""
-    inode = ""
+    inode = _server_sockets(server_port).get(client_port)
+    if inode is None:
+        return None
+    for pid in pids:
+        if inode in _socket_inodes(pid):
+            return pid
+    return None
+
+
+def client_ports_held(server_port: int, pid: int) -> set[int]:
+    """Return the client ports of the connections a worker holds the server side of."""
+    held = _socket_inodes(pid)
+    return {client for client, inode in _server_sockets(server_port).items() if inode in held}
+
+
+def _server_sockets(server_port: int) -> dict[int, str]:
+    """Map the client port of each connection to server_port to its socket inode (from /proc/net)."""
+    found: dict[int, str] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -394,23 +443,25 @@ def find_owner(server_port: int, client_port: int, pids: list[int]) -> int | Non
         for line in lines:
             parts = line.split()
             local_port = int(parts[1].rsplit(":", 1)[1], 16)
-            remote_port = int(parts[2].rsplit(":", 1)[1], 16)
-            if local_port == server_port and remote_port == client_port:
-                inode = parts[9]
-    if not inode or inode == "0":
-        return None
-    wanted = f"socket:[{inode}]"
-    for pid in pids:
-        try:
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                try:
-                    if os.readlink(fd) == wanted:
-                        return pid
-                except OSError:
-                    continue
-        except OSError:
-            continue
-    return None
+            client_port = int(parts[2].rsplit(":", 1)[1], 16)
+            # Client port 0 is the listening socket; inode 0, a connection no process holds yet.
+            if local_port == server_port and client_port and parts[9] != "0":
+                found[client_port] = parts[9]
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    """Return the inodes of the sockets a process has open."""
+    inodes: set[str] = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
 
 
 def fault_run(server: Server, target: Target, pdf_kind: str, seconds: float = 10) -> dict[str, Any]:
@@ -464,7 +515,11 @@ def fault_run(server: Server, target: Target, pdf_kind: str, seconds: float = 10
         if since is not None and port and time.monotonic() - since > 0.03:
             owner = find_owner(target.port, port, server.worker_pids())
             if owner is not None:
-                victim.update(pid=owner, in_flight_ms=(time.monotonic() - since) * 1000, at=time.monotonic())
+                # A SIGKILL takes every request the worker holds: note them, to tell them apart.
+                held = client_ports_held(target.port, owner)
+                victim.update(
+                    pid=owner, in_flight_ms=(time.monotonic() - since) * 1000, at=time.monotonic(), held=held
+                )
                 os.kill(owner, signal.SIGKILL)
                 break
         time.sleep(0.005)
@@ -584,20 +639,26 @@ def report(mixed: dict[str, Any], fault: dict[str, Any] | None, extra: list[Row]
             f"pid {victim['pid']} killed {victim['in_flight_ms']:.0f} ms into a render;"
             f" that client got {victim.get('outcome', '?')}"
         )
-        rows.append(("fault: SIGKILL the worker rendering a PDF", "only that request fails", caught, "info"))
+        rows.append(("fault: SIGKILL the worker rendering a PDF", "its requests fail", caught, "info"))
     else:
         rows.append(
             ("fault: SIGKILL the worker rendering a PDF", "a render in flight", "never caught one", "FAIL")
         )
     others: Tally = fault["others"]
-    other_bad = others.total(lambda k, s: s >= 500) + others.connection_errors()
+    # A request the killed worker held when it died cannot succeed (gthread workers serve several
+    # at once); every other one must.
+    held = victim.get("held", set())
+    lost = sum(1 for port in others.error_ports if port in held)
+    other_bad = others.total(lambda k, s: s >= 500) + others.connection_errors() - lost
     other_ok = others.total(lambda k, s: s < 400)
     failures = _summary(others.statuses, others.errors, True)
     measured = f"{other_ok} ok, {other_bad} failed" + (f" ({failures})" if failures else "")
+    if lost:
+        measured += f"; {lost} held by the killed worker"
     rows.append(
         (
             "fault: other requests meanwhile",
-            "all succeed",
+            "all succeed, but those the killed worker held",
             measured,
             _verdict(other_bad == 0 and other_ok > 0),
         )
