@@ -267,7 +267,7 @@ def test_the_size_guard_measures_the_token_seal_makes_without_encrypting() -> No
     rng = random.Random(11)
     key = derive_key(SECRET)
     for size in range(0, 3000, 7):
-        text_value = "".join(rng.choice("ab\u00e9\u20ac\"\\<") for _ in range(size))
+        text_value = "".join(rng.choice('ab\u00e9\u20ac"\\<') for _ in range(size))
         payload = {"answers": text_value, "csrf_token": "f" * 40, "at": "2026-11-30"}
         now = 1_800_000_000 + rng.randrange(10**6)
         started = now - rng.randrange(8 * 3600)
