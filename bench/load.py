@@ -103,8 +103,9 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     missing_retry_after: int = 0
     count: int = 0
-    # The client port of each request that got no response (0 when it never connected).
-    error_ports: list[int] = field(default_factory=list)
+    # (client port, when it connected) of each request that got no response; (0, 0.0) when it
+    # never connected. A port is unique only while its connection lasts, hence the time.
+    error_ports: list[tuple[int, float]] = field(default_factory=list)
 
     def add(
         self,
@@ -113,7 +114,7 @@ class Tally:
         ms: float,
         error: str = "",
         retry_after: bool = True,
-        port: int = 0,
+        port: tuple[int, float] = (0, 0.0),
     ) -> None:
         with self.lock:
             self.count += 1
@@ -136,11 +137,11 @@ class Tally:
 def send(target: Target, kind: str, rng: random.Random) -> tuple[int, bool, int]:
     """Send one request of a kind on a fresh connection; return (status, has Retry-After, local port)."""
     conn = target.connect()
-    port = 0
+    port = (0, 0.0)
     try:
         conn.connect()
         # Read now: http.client drops the socket when the server closes the connection unanswered.
-        port = _local_port(conn)
+        port = (_local_port(conn), time.monotonic())
         return _send_on(conn, target, kind, rng)
     except (OSError, http.client.HTTPException) as exc:
         exc.client_port = port  # type: ignore[union-attr]
@@ -193,7 +194,7 @@ def client_loop(target: Target, tally: Tally, deadline: float, limit: int, seed:
         try:
             status, retry_after, _ = send(target, kind, rng)
         except (OSError, http.client.HTTPException) as exc:
-            tally.add(kind, None, 0, type(exc).__name__, port=getattr(exc, "client_port", 0))
+            tally.add(kind, None, 0, type(exc).__name__, port=getattr(exc, "client_port", (0, 0.0)))
             continue
         tally.add(kind, status, (time.perf_counter() - started) * 1000, retry_after=retry_after)
 
@@ -647,8 +648,8 @@ def report(mixed: dict[str, Any], fault: dict[str, Any] | None, extra: list[Row]
     others: Tally = fault["others"]
     # A request the killed worker held when it died cannot succeed (gthread workers serve several
     # at once); every other one must.
-    held = victim.get("held", set())
-    lost = sum(1 for port in others.error_ports if port in held)
+    held, killed_at = victim.get("held", set()), victim.get("at", 0.0)
+    lost = sum(1 for port, since in others.error_ports if port in held and since <= killed_at)
     other_bad = others.total(lambda k, s: s >= 500) + others.connection_errors() - lost
     other_ok = others.total(lambda k, s: s < 400)
     failures = _summary(others.statuses, others.errors, True)
