@@ -142,7 +142,8 @@ def send(target: Target, kind: str, rng: random.Random) -> tuple[int, bool, int]
         conn.connect()
         # Read now: http.client drops the socket when the server closes the connection unanswered.
         port = (_local_port(conn), time.monotonic())
-        return _send_on(conn, target, kind, rng)
+        status, retry_after = _send_on(conn, target, kind, rng)
+        return status, retry_after, port[0]
     except (OSError, http.client.HTTPException) as exc:
         exc.client_port = port  # type: ignore[union-attr]
         raise
@@ -160,8 +161,8 @@ def _local_port(conn: http.client.HTTPConnection) -> int:
 
 def _send_on(
     conn: http.client.HTTPConnection, target: Target, kind: str, rng: random.Random
-) -> tuple[int, bool, int]:
-    """Send one request of a kind on an open connection; return (status, has Retry-After, local port)."""
+) -> tuple[int, bool]:
+    """Send one request of a kind on an open connection; return (status, has Retry-After)."""
     cookie = {"Cookie": rng.choice(target.cookies)}
     if kind == "page":
         conn.request("GET", rng.choice(target.pages), headers=cookie)
@@ -175,10 +176,9 @@ def _send_on(
     else:
         headers = {"Content-Type": "application/json"}
         conn.request("POST", "/api/v1/report", body=target.api_body, headers=headers)
-    port = _local_port(conn)
     resp = conn.getresponse()
     resp.read()
-    return resp.status, resp.getheader("Retry-After") is not None, port
+    return resp.status, resp.getheader("Retry-After") is not None
 
 
 MIX = (("page", 60), ("guidance", 10), ("api", 20), ("pdf_get", 5), ("pdf_api", 5))
