@@ -45,10 +45,13 @@ class Ref(NamedTuple):
     """One name an expression reads, such as ('answers', 'age').
 
     A named tuple, so hashing one (a "why" list drops repeats on every results page) runs in C.
+    `option` is set only where a part of a condition tests one option of a multiple-choice answer
+    ('liver' in answers.conditions): "why you see this" then names that option, not every one ticked.
     """
 
     namespace: str
     name: str
+    option: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +190,24 @@ def _split(node: Any) -> Part | None:
     leaf = compile_tree(node)
     if leaf is None:
         return None
+    tested = _tested_option(node)
+    if tested is not None:
+        return Part("leaf", leaf, (tested,), node=node)
     reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
     return Part("leaf", leaf, reads, node=node)
+
+
+def _tested_option(node: Any) -> Ref | None:
+    """For "'x' in answers.q", the answer read with the option it tests; None for any other part.
+
+    Only a true part explains a rule, and this one is true only when x was ticked, so x is what to
+    show. A negated test ("not 'x' in ...") is another node, and keeps its plain read.
+    """
+    if isinstance(node, re_ast.ContainsExpression) and isinstance(node.member, re_ast.StringExpression):
+        ref = _ref(node.container)
+        if ref is not None and ref.namespace == "answers":
+            return Ref(ref.namespace, ref.name, node.member.value)
+    return None
 
 
 def _join(kind: str, left: Fn, right: Fn) -> Fn:

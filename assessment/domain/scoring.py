@@ -509,29 +509,46 @@ def explain(
 ) -> tuple[Why, ...]:
     """List the answers and scores a fired rule read, with their labels and values (`prepared`: the
     questionnaire's, when the caller has it at hand)."""
-    out: dict[tuple[bool, str], Why] = {}
+    out: list[Why] = []
     prepared = prepared or _prepared(questionnaire)
     choices, answered = prepared.choice_why, answers.data.get
-    for namespace, name in reads:
-        # points.X explains itself through the answer to X; rules and levels are not shown.
-        key = (namespace == "scores", name)
-        if key in out or namespace in ("rules", "levels"):
-            continue
-        if namespace in ("answers", "points"):
+    for (is_score, name), tested in _what_to_show(reads).items():
+        if not is_score:
             value = answered(name)
             known = choices.get(name)
             # A chosen option's line was made with the questionnaire; any other answer's is made now.
             found = known.get(value) if known and isinstance(value, str) else None
             if found is None:
+                if tested is not None and isinstance(value, (list, tuple)):
+                    # Only the ticked options the rule tested: the rest did not make it fire.
+                    value = tuple(v for v in value if v in tested) or value
                 question = questionnaire.questions[name]
                 shown = display_value(question, value) if value is not None else "not answered"
                 found = Why(question.label, shown, question.short_label)
-            out[key] = found
-        elif namespace == "scores" and name in scores:
+            out.append(found)
+        elif name in scores:
             score = prepared.score_by_id[name]
             rounded = round_half_up(scores[name], score.decimals)
-            out[key] = Why(score.label, f"{rounded:.{score.decimals}f}")
-    return tuple(out.values())
+            out.append(Why(score.label, f"{rounded:.{score.decimals}f}"))
+    return tuple(out)
+
+
+def _what_to_show(reads: Sequence[Ref]) -> dict[tuple[bool, str], set[str] | None]:
+    """Per answer (False, id) or score (True, id), in first-read order: the options the rule tested,
+    or None to show all of it. points.X explains itself through the answer to X; rules and levels
+    are not shown."""
+    shown: dict[tuple[bool, str], set[str] | None] = {}
+    for namespace, name, option in reads:
+        if namespace in ("rules", "levels"):
+            continue
+        key = (namespace == "scores", name)
+        if key not in shown:
+            shown[key] = None if option is None else {option}
+        elif option is None:
+            shown[key] = None
+        elif (tested := shown[key]) is not None:
+            tested.add(option)
+    return shown
 
 
 def round_half_up(value: Decimal, decimals: int) -> Decimal:

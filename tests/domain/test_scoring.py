@@ -228,6 +228,50 @@ def test_why_lists_only_the_parts_of_the_condition_that_held() -> None:
     assert [w.value for w in fired.why] == ["Confusion, or unusual sleepiness"]
 
 
+def _real_why(overrides: dict[str, list[str]], rule_id: str) -> list[tuple[str, str]]:
+    """The (short label, value) pairs of a real rule's "why", for P3's answers with some replaced."""
+    import yaml
+
+    from assessment.config import ROOT
+    from assessment.domain import parse_answers
+
+    real = load_questionnaire(ROOT / "questions.yaml", ROOT / "templates" / "guidance")
+    case = yaml.safe_load((ROOT / "tests" / "cases" / "p3_linda.yaml").read_text())
+    raw = {k: v if isinstance(v, list) else [v] for k, v in case["answers"].items()} | overrides
+    fired = assess(real, parse_answers(real, raw).answers).fired(rule_id)
+    assert fired is not None, rule_id
+    return [(w.summary_label, w.value) for w in fired.why]
+
+
+def test_why_names_only_the_ticked_options_the_rule_tested() -> None:
+    """The liver rule is explained by the liver disease, not by every condition ticked."""
+    conditions = {"conditions": ["ibs", "liver", "epilepsy", "cancer"]}
+    assert ("Diagnosed conditions", "Liver disease or cirrhosis") in _real_why(conditions, "R09")
+    signs = {"other_signs": ["jaundice", "lump", "anaemia"]}
+    # The same answer explains two rules differently: each names the signs it looks for.
+    assert ("Other warning signs", "Yellow skin, or yellow whites of the eyes (jaundice)") in _real_why(
+        signs, "R04U"
+    )
+    assert ("Other warning signs", "A lump in my tummy, I have been told I am anaemic or low in iron") in (
+        _real_why(signs, "R04")
+    )
+
+
+def test_why_keeps_the_whole_answer_where_the_rule_read_all_of_it(mini: Questionnaire) -> None:
+    """A condition that reads the answer as a whole (not one option of it) shows all that was ticked."""
+    question = next(q for q in mini.questions.values() if q.type is QuestionType.MULTI)
+    ticked = tuple(o.value for o in question.options[:2])
+    answers = Answers({question.id: ticked})
+    full = display_value(question, ticked)
+    one = display_value(question, ticked[1:])
+    assert full != one
+    by_option = [Ref("answers", question.id, ticked[1])]
+    assert [w.value for w in explain(by_option, mini, answers, {})] == [one]
+    assert [w.value for w in explain([*by_option, Ref("answers", question.id)], mini, answers, {})] == [full]
+    # An option that was not ticked cannot have made the rule fire: never show an empty answer.
+    assert [w.value for w in explain([Ref("answers", question.id, "other")], mini, answers, {})] == [full]
+
+
 def test_assessing_keeps_no_questionnaire_alive() -> None:
     """Per-questionnaire caches must not hold a questionnaire the caller has dropped."""
     questionnaire = load_questionnaire(MINI, MINI_GUIDANCE)
