@@ -128,6 +128,7 @@ PEER_FALLBACK: list[Row] = [
     ("P3 summary vs Chromium print of the same HTML, CPU", "(no goal)", "", ""),
     ("every-question-at-maximum summary vs Chromium, CPU", "<= 4x", "", ""),
     ("every-question-at-maximum vs P1, our renderer", "<= 1.6x", "", ""),
+    ("growth with content: log-log slope of CPU vs HTML size (P1, P3, max)", "<= 1.0", "", ""),
 ]
 
 
@@ -152,8 +153,14 @@ def peer_rows(quick: bool) -> list[Row]:
         (
             PEER_FALLBACK[3][0],
             f"<= {peer.GOAL_MAX_VS_P1:g}x",
-            f"{r['max_vs_p1']:.2f}x CPU",
+            f"{r['max_vs_p1']:.2f}x CPU, for {r['html_max_vs_p1']:.2f}x the HTML",
             _verdict(goals["max_vs_p1"]),
+        ),
+        (
+            PEER_FALLBACK[4][0],
+            f"<= {peer.GOAL_GROWTH:g}",
+            f"{r['growth']['ours']:.2f} (Chromium {r['growth']['peer']:.2f})",
+            _verdict(goals["growth"]),
         ),
     ]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import math
 import os
 import secrets
 import statistics
@@ -41,6 +42,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-
 GOAL_P1_CPU = 2.5  # ours / Chromium, CPU per render
 GOAL_MAX_CPU = 4.0
 GOAL_MAX_VS_P1 = 1.6  # our renderer: the maximum set vs P1
+GOAL_GROWTH = 1.0  # log-log slope of CPU against HTML size: above 1 is superlinear growth
 BLOCK = 3
 
 
@@ -181,12 +183,25 @@ def bench_peer(rounds: int = 2, renders: int = 6) -> dict[str, Any]:
             "cpu_ratio": mean["ours_cpu"] / mean["peer_cpu"] if mean["peer_cpu"] else float("inf"),
         }
     out["max_vs_p1"] = out["max"]["ours_cpu"] / out["P1"]["ours_cpu"]
+    sizes = {name: len(doc.html.encode()) for name, doc in docs.items()}
+    out["html_max_vs_p1"] = sizes["max"] / sizes["P1"]
+    out["growth"] = {
+        side: growth_slope([sizes[name] for name in docs], [out[name][key] for name in docs])
+        for side, key in (("ours", "ours_cpu"), ("peer", "peer_cpu"))
+    }
     out["goals"] = {
         "p1_cpu": out["P1"]["cpu_ratio"] <= GOAL_P1_CPU,
         "max_cpu": out["max"]["cpu_ratio"] <= GOAL_MAX_CPU,
         "max_vs_p1": out["max_vs_p1"] <= GOAL_MAX_VS_P1,
+        "growth": out["growth"]["ours"] <= GOAL_GROWTH,
     }
     return out
+
+
+def growth_slope(sizes: list[int], costs: list[float]) -> float:
+    """The least-squares slope of log(cost) against log(size): 1 is linear growth, above 1 faster."""
+    fit = statistics.linear_regression([math.log(s) for s in sizes], [math.log(c) for c in costs])
+    return fit.slope
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
             f" Chromium {f['peer_ms']:.0f} ms ({f['peer_cpu']:.0f} ms CPU):"
             f" time {f['time_ratio']:.2f}x, CPU {f['cpu_ratio']:.2f}x"
         )
-    print(f"maximum set vs P1, our renderer: {r['max_vs_p1']:.2f}x")
+    print(f"maximum set vs P1, our renderer: {r['max_vs_p1']:.2f}x for {r['html_max_vs_p1']:.2f}x the HTML")
+    growth = r["growth"]
+    print(f"growth with HTML size (log-log slope): ours {growth['ours']:.2f}, Chromium {growth['peer']:.2f}")
     return 0 if all(r["goals"].values()) else 1
 
 
