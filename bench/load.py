@@ -517,6 +517,9 @@ def fault_run(server: Server, target: Target, pdf_kind: str, seconds: float = 10
             owner = find_owner(target.port, port, server.worker_pids())
             if owner is not None:
                 # A SIGKILL takes every request the worker holds: note them, to tell them apart.
+                # Stopped first, the worker can accept nothing while /proc is read (reading
+                # /proc/net/tcp takes tens of ms after thousands of requests), so the note is exact.
+                os.kill(owner, signal.SIGSTOP)
                 held = client_ports_held(target.port, owner)
                 victim.update(
                     pid=owner, in_flight_ms=(time.monotonic() - since) * 1000, at=time.monotonic(), held=held
