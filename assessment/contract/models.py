@@ -58,7 +58,7 @@ class QuestionnaireRef(Closed):
 
 
 class Why(Closed):
-    """One thing a rule read, with the value it had."""
+    """One thing a rule read, with its value; of a multiple-choice answer, the ticked options it tests."""
 
     label: str
     value: str
