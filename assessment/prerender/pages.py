@@ -23,7 +23,10 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import Signer
+from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import want_bytes
 from itsdangerous.encoding import base64_encode
 from itsdangerous.url_safe import URLSafeSerializerMixin
 from markupsafe import Markup
@@ -323,6 +326,18 @@ def _csrf_token(name: str, secret_key: Any) -> str:
     return token
 
 
+class KeyOnceSigner(TimestampSigner):
+    """itsdangerous's timestamp signer with its signing key derived once, not for every token."""
+
+    @functools.cached_property
+    def _key(self) -> bytes:
+        return super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        """The key for the newest secret (made once), or for the one given (checking an old token)."""
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+
 class CsrfSerializer(URLSafeTimedSerializer):
     """Flask-WTF's token serializer without the zlib attempt it makes on every token.
 
@@ -333,9 +348,21 @@ class CsrfSerializer(URLSafeTimedSerializer):
     state per call), and it let go of the GIL mid-page. Flask-WTF reads either form.
     """
 
+    default_signer = KeyOnceSigner
+
     def dump_payload(self, obj: Any) -> bytes:
         """The payload as JSON in URL-safe base64, never compressed."""
         return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        """The signer for this serializer's salt, made once (itsdangerous makes one per token)."""
+        if salt is not None and want_bytes(salt) != self.salt:
+            return super().make_signer(salt)
+        return self._signer
+
+    @functools.cached_property
+    def _signer(self) -> Signer:
+        return super().make_signer(self.salt)
 
 
 @functools.lru_cache(maxsize=4)

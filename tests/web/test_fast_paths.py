@@ -403,6 +403,20 @@ def test_tokens_signed_without_the_zlib_attempt_are_the_tokens_flask_wtf_signs()
         assert ours.dump_payload(raw) == stock.dump_payload(raw)
 
 
+def test_the_signer_kept_between_tokens_signs_as_a_new_one_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The page's serializer keeps one signer, with its key derived once, for all its tokens.
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)  # itsdangerous stamps whole seconds
+    for key in (SECRET, "another key"):
+        stock = URLSafeTimedSerializer(key, salt=CSRF_SALT)
+        ours = CsrfSerializer(key, salt=CSRF_SALT)
+        for raw in (RAW_TOKEN, hashlib.sha1(key.encode()).hexdigest()):
+            assert [ours.dumps(raw), ours.dumps(raw)] == [stock.dumps(raw)] * 2
+            assert stock.loads(ours.dumps(raw)) == raw
+        # A token for another purpose (another salt) is signed with that salt's key, not the kept one.
+        other = URLSafeTimedSerializer(key, salt="other")
+        assert ours.dumps(RAW_TOKEN, salt="other") == other.dumps(RAW_TOKEN)
+
+
 @pytest.mark.parametrize("raw", ["0" * 40, "ab" * 20, "x" * 300])
 def test_a_token_the_stock_serializer_would_compress_is_still_accepted(raw: str) -> None:
     # Only an odd raw token (never one Flask-WTF makes) compresses; signed plainly it still validates.
