@@ -42,7 +42,10 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-
 GOAL_P1_CPU = 2.5  # ours / Chromium, CPU per render
 GOAL_MAX_CPU = 4.0
 GOAL_MAX_VS_P1 = 1.6  # our renderer: the maximum set vs P1
-GOAL_GROWTH = 1.0  # log-log slope of CPU against HTML size: above 1 is superlinear growth
+# Log-log slope of CPU against HTML size: 1 is linear growth. With almost no fixed cost per render,
+# ours sits at about 1 and moves by up to 0.1 between runs on one VM; the goal allows that noise, and
+# anything steeper is superlinear (1.64 at filing, 1.20 with the grid gone).
+GOAL_GROWTH = 1.1
 BLOCK = 3
 
 
