@@ -656,9 +656,11 @@ def report(mixed: dict[str, Any], fault: dict[str, Any] | None, extra: list[Row]
     other_bad = others.total(lambda k, s: s >= 500) + others.connection_errors() - lost
     other_ok = others.total(lambda k, s: s < 400)
     failures = _summary(others.statuses, others.errors, True)
-    measured = f"{other_ok} ok, {other_bad} failed" + (f" ({failures})" if failures else "")
+    measured = f"{other_ok} ok, {other_bad} failed"
     if lost:
         measured += f"; {lost} held by the killed worker"
+    if failures:  # every error, whether held by the killed worker or not
+        measured += f" (errors: {failures})"
     rows.append(
         (
             "fault: other requests meanwhile",
