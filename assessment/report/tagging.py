@@ -116,12 +116,15 @@ def finish_pdf_with_changes(data: bytes, known: NumberedFacts | None = None) -> 
         out = io.BytesIO()
         # No XMP rewrite: pdfuaid:part stays as WeasyPrint wrote it. Streams without a filter are
         # compressed on save and objects packed into object streams: the renderer has WeasyPrint
-        # write uncompressed, and this is where the file gets small.
+        # write uncompressed, and this is where the file gets small. The /ID's second half is made
+        # from the contents rather than the clock (qpdf's default), so the same summary is the
+        # same file whatever second it is finished in.
         pdf.save(
             out,
             fix_metadata_version=False,
             preserve_pdfa=False,
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            deterministic_id=True,
         )
     return out.getvalue(), changes
 
