@@ -128,7 +128,7 @@ PEER_FALLBACK: list[Row] = [
     ("P3 summary vs Chromium print of the same HTML, CPU", "(no goal)", "", ""),
     ("every-question-at-maximum summary vs Chromium, CPU", "<= 4x", "", ""),
     ("every-question-at-maximum vs P1, our renderer", "<= 1.6x", "", ""),
-    ("growth with content: log-log slope of CPU vs HTML size (P1, P3, max)", "<= 1.0", "", ""),
+    ("growth with content: log-log slope of CPU vs HTML size (P1, P3, max)", "<= 1.1", "", ""),
 ]
 
 

@@ -203,6 +203,8 @@ def bench_peer(rounds: int = 2, renders: int = 6) -> dict[str, Any]:
 
 def growth_slope(sizes: list[int], costs: list[float]) -> float:
     """The least-squares slope of log(cost) against log(size): 1 is linear growth, above 1 faster."""
+    if min(costs) <= 0:  # a side too quick to register CPU ticks has no slope to give
+        return math.nan
     fit = statistics.linear_regression([math.log(s) for s in sizes], [math.log(c) for c in costs])
     return fit.slope
 
