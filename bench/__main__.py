@@ -186,15 +186,11 @@ PAGES_FALLBACK: list[Row] = [
 ]
 
 
-def _ratios(values: list[float]) -> str:
-    """Write each round's ratio: '0.84, 0.91, 0.88'."""
-    return ", ".join(f"{v:.2f}" for v in values)
-
-
 def pages_rows(quick: bool) -> list[Row]:
     r = pages_bench.bench_pages(seconds=3 if quick else 4, rounds=2 if quick else 6)
     measured = (
-        f"{r['ratio']:.2f}x (median of {_ratios(r['round_ratios'])}), p99 {r['app_p99_ms']:.0f} ms"
+        f"{r['ratio']:.2f}x (median of {pages_bench.ratios_text(r['round_ratios'])}),"
+        f" p99 {r['app_p99_ms']:.0f} ms"
         f" ({r['app_rps']:,.0f} vs {r['plain_rps']:,.0f} req/s, {r['bytes']:,} B"
         f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'};"
         f" {r['bare_ratio']:.2f}x a bare Flask page at {r['bare_rps']:,.0f} req/s)"
@@ -222,7 +218,7 @@ def results_rows(quick: bool) -> list[Row]:
         (
             "GET /results (full set) req/s vs plain page, same size",
             f">= {pages_bench.GOAL_RESULTS_RATIO:g}x",
-            f"{r['ratio']:.2f}x (median of {_ratios(r['round_ratios'])};"
+            f"{r['ratio']:.2f}x (median of {pages_bench.ratios_text(r['round_ratios'])};"
             f" {rps['results']:,.0f} vs {rps['results_plain']:,.0f} req/s, {r['bytes']:,} B"
             f"{'' if not r['errors'] else ', ' + str(r['errors']) + ' errors'})",
             _verdict(r["goal_met"]),

@@ -163,6 +163,11 @@ def paired_ratios(measured: list[dict[str, Any]], reference: list[dict[str, Any]
     return [m["rps"] / r["rps"] if r["rps"] else 0.0 for m, r in zip(measured, reference, strict=True)]
 
 
+def ratios_text(values: list[float]) -> str:
+    """Write each round's ratio: '0.84, 0.91, 0.88'."""
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
 def p99_ms(text: str) -> float:
     """Read a wrk latency such as '850.00us', '12.34ms' or '1.10s' as milliseconds ('?' is infinite)."""
     found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  plain page, bare Flask:         {r['bare_rps']:,.0f} requests/s (p99 {r['bare_p99']})")
     print(
         f"  ratio vs our app's plain page {r['ratio']:.2f}, the median of rounds"
-        f" {', '.join(f'{x:.2f}' for x in r['round_ratios'])} (goal >= {GOAL_RATIO:g}),"
+        f" {ratios_text(r['round_ratios'])} (goal >= {GOAL_RATIO:g}),"
         f" non-2xx/socket errors {r['errors']} {'ok' if r['goal_met'] else 'MISSED'}"
     )
     print(f"  ratio vs bare Flask plain page {r['bare_ratio']:.2f} (for comparison, no goal)")
