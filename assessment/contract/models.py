@@ -58,7 +58,8 @@ class QuestionnaireRef(Closed):
 
 
 class Why(Closed):
-    """One thing a rule read, with its value; of a multiple-choice answer, the ticked options it tests."""
+    """One thing a rule read, with its value; of a multiple-choice answer, the part the rule tested
+    (the ticked options it looks for, or "not X" for an option it needs unticked)."""
 
     label: str
     value: str

@@ -47,11 +47,13 @@ class Ref(NamedTuple):
     A named tuple, so hashing one (a "why" list drops repeats on every results page) runs in C.
     `option` is set only where a part of a condition tests one option of a multiple-choice answer
     ('liver' in answers.conditions): "why you see this" then names that option, not every one ticked.
+    `absent` marks a test that the option was not ticked (not 'coeliac' in answers.conditions).
     """
 
     namespace: str
     name: str
     option: str | None = None
+    absent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,24 +192,39 @@ def _split(node: Any) -> Part | None:
     leaf = compile_tree(node)
     if leaf is None:
         return None
-    tested = _tested_option(node)
-    if tested is not None:
-        return Part("leaf", leaf, (tested,), node=node)
+    tested = _tested_options(node)
+    if tested:
+        return Part("leaf", leaf, tested, node=node)
     reads = tuple(dict.fromkeys(ref for part in _walk(node) if (ref := _ref(part)) is not None))
     return Part("leaf", leaf, reads, node=node)
 
 
-def _tested_option(node: Any) -> Ref | None:
-    """For "'x' in answers.q", the answer read with the option it tests; None for any other part.
+def _tested_options(node: Any) -> tuple[Ref, ...]:
+    """For "'x' in answers.q", the answer read with the option it tests; for "not ('x' in answers.q
+    or 'y' in answers.q)", each option it needs unticked. Empty for any other part.
 
-    Only a true part explains a rule, and this one is true only when x was ticked, so x is what to
-    show. A negated test ("not 'x' in ...") is another node, and keeps its plain read.
+    Only a true part explains a rule. The first is true only when x was ticked, so x is what to
+    show; the second only when neither was, so "not x or y" is.
     """
+    if isinstance(node, re_ast.UnaryExpression) and node.type == "not":
+        options = _options_tested(node.right)
+        names = {ref.name for ref in options}
+        if len(names) != 1:  # tests of two answers: "not (a or b)" has no one answer to show
+            return ()
+        return tuple(ref._replace(absent=True) for ref in options)
+    return _options_tested(node) if isinstance(node, re_ast.ContainsExpression) else ()
+
+
+def _options_tested(node: Any) -> tuple[Ref, ...]:
+    """The options "'x' in answers.q", or an 'or' of such tests, look for; empty for anything else."""
+    if isinstance(node, re_ast.LogicExpression) and node.type == "or":
+        left, right = _options_tested(node.left), _options_tested(node.right)
+        return left + right if left and right else ()
     if isinstance(node, re_ast.ContainsExpression) and isinstance(node.member, re_ast.StringExpression):
         ref = _ref(node.container)
         if ref is not None and ref.namespace == "answers":
-            return Ref(ref.namespace, ref.name, node.member.value)
-    return None
+            return (Ref(ref.namespace, ref.name, node.member.value),)
+    return ()
 
 
 def _join(kind: str, left: Fn, right: Fn) -> Fn:

@@ -15,6 +15,7 @@ from functools import partial
 from itertools import chain
 from itertools import compress
 from typing import Any
+from typing import NamedTuple
 
 from assessment.domain.answers import Answers
 from assessment.domain.answers import AnswerValue
@@ -519,11 +520,13 @@ def explain(
             # A chosen option's line was made with the questionnaire; any other answer's is made now.
             found = known.get(value) if known and isinstance(value, str) else None
             if found is None:
-                if tested is not None and isinstance(value, (list, tuple)):
-                    # Only the ticked options the rule tested: the rest did not make it fire.
-                    value = tuple(v for v in value if v in tested) or value
                 question = questionnaire.questions[name]
-                shown = display_value(question, value) if value is not None else "not answered"
+                if value is None:
+                    shown = "not answered"
+                elif tested is not None and isinstance(value, (list, tuple)):
+                    shown = _tested_part(question, tuple(value), tested)
+                else:
+                    shown = display_value(question, value)
                 found = Why(question.label, shown, question.short_label)
             out.append(found)
         elif name in scores:
@@ -533,22 +536,45 @@ def explain(
     return tuple(out)
 
 
-def _what_to_show(reads: Sequence[Ref]) -> dict[tuple[bool, str], set[str] | None]:
+class _Tested(NamedTuple):
+    """The options of one multiple-choice answer a rule's true parts tested."""
+
+    ticked: set[str]  # 'x' in answers.q
+    unticked: dict[str, None]  # not 'x' in answers.q, in the order the condition names them
+
+
+def _what_to_show(reads: Sequence[Ref]) -> dict[tuple[bool, str], _Tested | None]:
     """Per answer (False, id) or score (True, id), in first-read order: the options the rule tested,
     or None to show all of it. points.X explains itself through the answer to X; rules and levels
     are not shown."""
-    shown: dict[tuple[bool, str], set[str] | None] = {}
-    for namespace, name, option in reads:
+    shown: dict[tuple[bool, str], _Tested | None] = {}
+    for namespace, name, option, absent in reads:
         if namespace in ("rules", "levels"):
             continue
         key = (namespace == "scores", name)
-        if key not in shown:
-            shown[key] = None if option is None else {option}
-        elif option is None:
+        if option is None:
             shown[key] = None
-        elif (tested := shown[key]) is not None:
-            tested.add(option)
+            continue
+        tested = shown.setdefault(key, _Tested(set(), {}))
+        if tested is not None:
+            if absent:
+                tested.unticked[option] = None
+            else:
+                tested.ticked.add(option)
     return shown
+
+
+def _tested_part(question: Question, value: tuple[str, ...], tested: _Tested) -> str:
+    """The part of a multiple-choice answer that made a rule fire: the ticked options it looked for,
+    then those it needed unticked ("not Coeliac disease"); the whole answer when that says more."""
+    ticked = tuple(v for v in value if v in tested.ticked)
+    unticked = [v for v in tested.unticked if v not in value]
+    # "None of these" already says what was not ticked, and in the person's own answer.
+    if not unticked or not value or any(v in question.exclusive for v in value):
+        return display_value(question, ticked or value)
+    labels = [display_value(question, (v,)) for v in unticked]
+    absent = "not " + (labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}")
+    return f"{display_value(question, ticked)}, but {absent}" if ticked else absent
 
 
 def round_half_up(value: Decimal, decimals: int) -> Decimal:

@@ -22,7 +22,10 @@ from assessment.domain import assess
 from assessment.domain import display_value
 from assessment.domain import load_questionnaire
 from assessment.domain import visible_path
+from assessment.domain.expressions import Record
 from assessment.domain.expressions import Ref
+from assessment.domain.expressions import build_schema
+from assessment.domain.expressions import compile_expression
 from assessment.domain.scoring import ScoreView
 from assessment.domain.scoring import _score_result
 from assessment.domain.scoring import _ScoreStep
@@ -270,6 +273,43 @@ def test_why_keeps_the_whole_answer_where_the_rule_read_all_of_it(mini: Question
     assert [w.value for w in explain([*by_option, Ref("answers", question.id)], mini, answers, {})] == [full]
     # An option that was not ticked cannot have made the rule fire: never show an empty answer.
     assert [w.value for w in explain([Ref("answers", question.id, "other")], mini, answers, {})] == [full]
+
+
+def test_why_says_which_options_a_rule_needed_unticked() -> None:
+    """R26, "no gut condition named yet", is not explained by the liver disease the person named."""
+    assert ("Diagnosed conditions", "not Coeliac disease") in _real_why(
+        {"conditions": ["liver", "epilepsy"], "food_triggers": ["wheat"]}, "R21"
+    )
+    none_of_four = (
+        "not Irritable bowel syndrome (IBS), Crohn's disease, Ulcerative colitis or Coeliac disease"
+    )
+    assert ("Diagnosed conditions", none_of_four) in _real_why({"conditions": ["liver"]}, "R26")
+    # "None of these" already says it, in the person's own answer.
+    assert ("Diagnosed conditions", "None of these") in _real_why({"conditions": ["none"]}, "R26")
+
+
+def _why_of(mini: Questionnaire, source: str, ticked: tuple[str, ...]) -> list[str]:
+    """The "why" values of a condition on the mini questionnaire's alarms, walked by rule-engine."""
+    expr = compile_expression(source, build_schema(mini.questions, [], []))
+    values = {qid: () if q.type is QuestionType.MULTI else None for qid, q in mini.questions.items()}
+    env = {name: Record({}) for name in ("points", "scores", "rules", "levels")}
+    env["answers"] = Record(values | {"alarms": ticked})
+    assert expr.matches(env), source
+    return [w.value for w in explain(expr.reads_that_held(env), mini, Answers({"alarms": ticked}), {})]
+
+
+def test_why_of_a_negated_option_test(mini: Questionnaire) -> None:
+    """A test that an option is not ticked shows as "not ...", after any ticked option tested."""
+    vomit = ("vomit_blood",)
+    assert _why_of(mini, "not 'black_stool' in answers.alarms", vomit) == ["not Black, sticky poo"]
+    assert _why_of(mini, "'black_stool' not in answers.alarms", vomit) == ["not Black, sticky poo"]
+    both = "not ('black_stool' in answers.alarms or 'vomit_blood' in answers.alarms)"
+    assert _why_of(mini, both, ("none",)) == ["None of these"]
+    mixed = "'vomit_blood' in answers.alarms and not 'black_stool' in answers.alarms"
+    assert _why_of(mini, mixed, vomit) == ["Vomiting blood, but not Black, sticky poo"]
+    # A negation over two answers has no one answer to narrow: each is shown whole.
+    two = "not ('black_stool' in answers.alarms or (answers.age ?? 0) > 50)"
+    assert _why_of(mini, two, vomit) == ["Vomiting blood", "not answered"]
 
 
 def test_assessing_keeps_no_questionnaire_alive() -> None:
